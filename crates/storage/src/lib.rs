@@ -1,0 +1,30 @@
+//! Concord's persistence: sea-orm entities and the repositories over them.
+//!
+//! **Invariant:** no code outside this crate sees an entity. Global identity operations live
+//! on [`Store`]; everything that belongs to a tenant is reached through [`Scoped`], which
+//! only a [`TenantScope`] opens and which filters every query by that tenant. On PostgreSQL
+//! each scoped transaction also sets `concord.tenant_id`, which row-level security enforces
+//! as a second wall.
+
+mod decode;
+mod entity;
+mod error;
+mod identity;
+mod records;
+mod scope;
+mod store;
+mod tenancy;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use error::StorageError;
+pub use records::*;
+pub use scope::{Scoped, TenantScope};
+pub use store::{Backend, Store};
+
+/// The current time at the precision every backend stores (microseconds), so a value
+/// returned from a write equals the value read back later.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

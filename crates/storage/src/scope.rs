@@ -1,0 +1,102 @@
+//! The tenant-scoped layer: the one way to reach a tenant's rows.
+//!
+//! A [`TenantScope`] can only be obtained from [`Store::authorize`] or
+//! [`Store::authenticate_api_token`], that is, from a membership that exists. [`Scoped`]
+//! opens each operation in a transaction that (on PostgreSQL) sets `concord.tenant_id` for
+//! row-level security, and builds its queries with [`Scoped::select`], which always filters
+//! by the tenant.
+
+use concord_domain::{Role, TenantId};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Select,
+    Statement, TransactionTrait,
+};
+
+use crate::{Store, entity, error::Result};
+
+/// Proof that the caller may act in one tenant, with the role they act as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantScope {
+    tenant_id: TenantId,
+    role: Role,
+}
+
+impl TenantScope {
+    pub(crate) fn new(tenant_id: TenantId, role: Role) -> Self {
+        Self { tenant_id, role }
+    }
+
+    /// The tenant.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
+    }
+
+    /// The caller's role in it.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+/// A table whose rows belong to one tenant.
+pub(crate) trait TenantOwned: EntityTrait {
+    /// The column holding the owning tenant's id.
+    fn tenant_column() -> Self::Column;
+}
+
+impl TenantOwned for entity::membership::Entity {
+    fn tenant_column() -> Self::Column {
+        entity::membership::Column::TenantId
+    }
+}
+
+impl TenantOwned for entity::invitation::Entity {
+    fn tenant_column() -> Self::Column {
+        entity::invitation::Column::TenantId
+    }
+}
+
+impl TenantOwned for entity::api_token::Entity {
+    fn tenant_column() -> Self::Column {
+        entity::api_token::Column::TenantId
+    }
+}
+
+/// The repositories of one tenant. Created by [`Store::scoped`].
+#[derive(Debug)]
+pub struct Scoped<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) scope: &'a TenantScope,
+}
+
+impl Store {
+    /// Opens the repositories of the tenant `scope` admits to.
+    pub fn scoped<'a>(&'a self, scope: &'a TenantScope) -> Scoped<'a> {
+        Scoped { store: self, scope }
+    }
+}
+
+impl Scoped<'_> {
+    /// The tenant these repositories serve.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.scope.tenant_id
+    }
+
+    /// A query on `E` limited to this tenant's rows.
+    pub(crate) fn select<E: TenantOwned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.scope.tenant_id.as_str()))
+    }
+
+    /// A transaction marked with this tenant for row-level security.
+    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
+        let txn = self.store.db.begin().await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('concord.tenant_id', $1, true)",
+                [self.scope.tenant_id.as_str().into()],
+            ))
+            .await?;
+        }
+        Ok(txn)
+    }
+}

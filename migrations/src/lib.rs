@@ -1,0 +1,25 @@
+//! Concord's schema, as sea-orm migrations: the only way the schema changes.
+//!
+//! One `mYYYYMMDD_HHMMSS_<verb>_<noun>.rs` file per change, listed in [`Migrator`] in order.
+//! An applied migration is never edited; a change is a new migration. Each migration must
+//! work with the previous release's code still running (expand, then contract).
+
+#![allow(
+    elided_lifetimes_in_paths,
+    reason = "MigrationTrait elides SchemaManager's lifetime; naming it breaks the impl"
+)]
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_identity;
+mod rls;
+
+/// Applies Concord's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_identity::Migration)]
+    }
+}

@@ -1,0 +1,74 @@
+//! The `concord` command line.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::{app, config::Settings, state::AppState, telemetry, worker};
+
+/// Concord: one truth about stock, orders and payments across every channel.
+#[derive(Debug, Parser)]
+#[command(name = "concord", version)]
+pub struct Cli {
+    /// A TOML configuration file (also CONCORD_CONFIG); see config.default.toml for keys.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (and, without Redis, the worker in the same process).
+    Serve {
+        /// Listen address; overrides `bind` from the configuration.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<SocketAddr>,
+    },
+    /// Run background work: housekeeping and queued jobs.
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Database to migrate; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+impl Cli {
+    /// Loads the configuration and runs the chosen command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        telemetry::init(settings.log_format, &settings.log_level);
+        match self.command {
+            Command::Serve { bind } => app::serve(settings, bind).await,
+            Command::Worker => {
+                let store = app::open_store(&settings).await?;
+                let state = AppState::build(settings, store).await?;
+                let stop = CancellationToken::new();
+                tokio::spawn(worker::cancel_on_signal(stop.clone()));
+                worker::run(state, stop).await
+            }
+            Command::Migrate { database_url } => {
+                if let Some(url) = database_url {
+                    settings.database_url = url;
+                }
+                if settings.is_embedded_database() {
+                    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                        format!("cannot create data_dir {}", settings.data_dir.display())
+                    })?;
+                }
+                let store = concord_storage::Store::connect(&settings.database_url, 2)
+                    .await
+                    .context("cannot open the database")?;
+                let applied = store.migrate().await?;
+                println!("applied {applied} migration(s); the schema is up to date");
+                Ok(())
+            }
+        }
+    }
+}

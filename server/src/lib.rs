@@ -1,0 +1,15 @@
+//! The `concord` server: HTTP API, authentication, workers and the command line.
+//!
+//! **Invariant:** this is the only crate that knows actix-web. It wires the libraries
+//! together and holds no business rules of its own beyond who may call what.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+pub mod worker;

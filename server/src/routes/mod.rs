@@ -1,0 +1,68 @@
+//! HTTP routes: JSON under `/api/v1`, health and metrics at the root, the OpenAPI document
+//! and its docs UI under `/api`.
+
+pub mod api_tokens;
+pub mod auth;
+pub mod health;
+pub mod invitations;
+pub mod members;
+pub mod openapi;
+pub mod tenants;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(web::resource("/auth/signup").route(web::post().to(auth::signup)))
+            .service(web::resource("/auth/login").route(web::post().to(auth::login)))
+            .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
+            .service(web::resource("/me").route(web::get().to(auth::me)))
+            .service(
+                web::resource("/invitations/accept").route(web::post().to(invitations::accept)),
+            )
+            .service(web::resource("/tenants").route(web::post().to(tenants::create)))
+            .service(
+                web::resource("/tenants/{tenant_id}")
+                    .route(web::get().to(tenants::get))
+                    .route(web::patch().to(tenants::update)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/members").route(web::get().to(members::list)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/members/{user_id}")
+                    .route(web::get().to(members::get))
+                    .route(web::patch().to(members::update))
+                    .route(web::delete().to(members::remove)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/invitations")
+                    .route(web::get().to(invitations::list))
+                    .route(web::post().to(invitations::create)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/invitations/{invitation_id}")
+                    .route(web::delete().to(invitations::revoke)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/api-tokens")
+                    .route(web::get().to(api_tokens::list))
+                    .route(web::post().to(api_tokens::create)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/api-tokens/{token_id}")
+                    .route(web::delete().to(api_tokens::revoke)),
+            ),
+    )
+    .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+    .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+    .service(web::resource("/metrics").route(web::get().to(health::metrics)));
+    openapi::configure(cfg);
+}
+
+/// Parses an id from a path segment; a malformed id names nothing, so it is a 404.
+pub(crate) fn path_id<T: TryFrom<String>>(raw: &str) -> Result<T, crate::error::ApiError> {
+    T::try_from(raw.to_owned()).map_err(|_| crate::error::ApiError::not_found())
+}

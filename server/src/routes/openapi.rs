@@ -1,0 +1,60 @@
+//! The OpenAPI 3 document (`/api/openapi.json`) and its docs UI (`/api/docs/`).
+
+use actix_web::{HttpResponse, http::header, web};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{api_tokens, auth, health, invitations, members, tenants};
+
+/// Concord's HTTP API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Concord API",
+        description = "Multichannel commerce sync. Errors are `{\"error\":{\"code\",\"message\",\"details\"}}`. \
+Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Token`) or a personal API token as \
+`Authorization: Bearer cnc_…`. Another tenant's ids answer 404."
+    ),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        auth::signup, auth::login, auth::logout, auth::me,
+        tenants::create, tenants::get, tenants::update,
+        members::list, members::get, members::update, members::remove,
+        invitations::list, invitations::create, invitations::revoke, invitations::accept,
+        api_tokens::list, api_tokens::create, api_tokens::revoke,
+    ),
+    modifiers(&Security),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::session_cookie::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Registers the document and the docs UI.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/docs").route(web::get().to(|| async {
+        HttpResponse::PermanentRedirect()
+            .insert_header((header::LOCATION, "/api/docs/"))
+            .finish()
+    })))
+    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", ApiDoc::openapi()));
+}

@@ -1,0 +1,93 @@
+//! Tenants: create another organization (agencies), read and rename one.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use concord_domain::{OrganizationName, Permission, Role, TenantId};
+use concord_storage::Tenant;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    auth::{Caller, TenantAccess},
+    error::{ApiError, ApiResult, ErrorBody},
+    state::AppState,
+};
+
+/// A tenant and the caller's role in it.
+#[derive(Serialize, ToSchema)]
+pub struct TenantOut {
+    /// `tnt_…`
+    #[schema(value_type = String)]
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// The caller's role here.
+    pub role: Role,
+}
+
+impl TenantOut {
+    /// Pairs a tenant with the caller's role.
+    pub fn new(t: Tenant, role: Role) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            role,
+        }
+    }
+}
+
+/// A tenant's name.
+#[derive(Deserialize, ToSchema)]
+pub struct TenantIn {
+    /// 1 to 120 characters.
+    pub name: String,
+}
+
+/// Creates another organization owned by the signed-in user.
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = TenantIn, responses(
+    (status = 201, body = TenantOut), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "API tokens cannot create organizations")))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<TenantIn>,
+) -> ApiResult<HttpResponse> {
+    if matches!(caller, Caller::Token { .. }) {
+        return Err(ApiError::forbidden(
+            "an API token acts inside one organization; sign in to create organizations",
+        ));
+    }
+    let name = OrganizationName::parse(&body.name)?;
+    let tenant = state.store.create_tenant(caller.user_id(), &name).await?;
+    Ok(HttpResponse::Created().json(TenantOut::new(tenant, Role::Owner)))
+}
+
+/// One tenant.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}", tag = "tenants",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, body = TenantOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> ApiResult<web::Json<TenantOut>> {
+    let tenant = access.repos(&state).tenant().await?;
+    Ok(web::Json(TenantOut::new(tenant, access.scope.role())))
+}
+
+/// Renames a tenant (owner, admin).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant_id}", tag = "tenants", request_body = TenantIn,
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, body = TenantOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    body: web::Json<TenantIn>,
+) -> ApiResult<web::Json<TenantOut>> {
+    access.require(Permission::ManageTenant)?;
+    let name = OrganizationName::parse(&body.name)?;
+    let tenant = access.repos(&state).rename(&name).await?;
+    Ok(web::Json(TenantOut::new(tenant, access.scope.role())))
+}

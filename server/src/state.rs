@@ -1,0 +1,58 @@
+//! What every request handler and worker shares.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use concord_storage::Store;
+use redis::aio::ConnectionManager;
+
+use crate::{auth::rate_limit::LoginLimiter, config::Settings, metrics::Metrics};
+
+/// Shared application state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Validated configuration.
+    pub settings: Arc<Settings>,
+    /// Sign-in rate limits.
+    pub limiter: LoginLimiter,
+    /// Redis, when configured (production); `None` in the embedded default.
+    pub redis: Option<ConnectionManager>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Connects to Redis if configured and assembles the state.
+    pub async fn build(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let window = Duration::from_secs(settings.login_window_secs);
+        let redis = match &settings.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .with_context(|| "redis_url is not a valid Redis URL".to_owned())?;
+                let conn = ConnectionManager::new(client)
+                    .await
+                    .context("cannot reach Redis at redis_url; start it or unset REDIS_URL")?;
+                Some(conn)
+            }
+            None => None,
+        };
+        let limiter = match &redis {
+            Some(conn) => LoginLimiter::redis(
+                conn.clone(),
+                &settings.redis_prefix,
+                settings.login_max_failures,
+                window,
+            ),
+            None => LoginLimiter::in_memory(settings.login_max_failures, window),
+        };
+        Ok(Self {
+            store,
+            settings: Arc::new(settings),
+            limiter,
+            redis,
+            metrics: Metrics::new()?,
+        })
+    }
+}
