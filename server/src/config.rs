@@ -148,6 +148,16 @@ impl Settings {
         Self::validate(raw)
     }
 
+    /// The defaults overlaid with `toml` only, ignoring files and the environment: for
+    /// embedding Concord in another process and for tests.
+    pub fn from_toml(toml: &str) -> Result<Self, ConfigError> {
+        let raw: Raw = Figment::from(Toml::string(DEFAULTS))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| ConfigError(e.into_iter().map(|e| e.to_string()).collect()))?;
+        Self::validate(raw)
+    }
+
     fn validate(raw: Raw) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
         let bind = raw.bind.parse::<SocketAddr>().unwrap_or_else(|_| {
@@ -364,7 +374,7 @@ mod tests {
     #[test]
     fn bad_values_are_all_reported_at_once() {
         let err = Settings::validate(raw_from(
-            "data_dir = \"/nonexistent/concord\"\nbind = \"nowhere\"\ndatabase_url = \"mysql://x\"\nsession_key = \"c2hvcnQ=\"\napi_body_limit = 0",
+            "data_dir = \"/dev/null/concord\"\nbind = \"nowhere\"\ndatabase_url = \"mysql://x\"\nsession_key = \"c2hvcnQ=\"\napi_body_limit = 0",
         ))
         .expect_err("refused");
         let text = err.to_string();

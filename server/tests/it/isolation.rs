@@ -1,0 +1,222 @@
+//! Tenant isolation on every tenant-scoped endpoint: anonymous callers get 401, another
+//! tenant's members (by session or token) get 404 for this tenant's ids, and nothing in the
+//! victim tenant changes. The table is checked against the OpenAPI document so a new
+//! tenant-scoped route cannot be added without being covered here.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{Account, TestApp, str_at};
+
+/// Every tenant-scoped route: method, path template, body.
+fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/v1/tenants/{tenant_id}", None),
+        (
+            Method::PATCH,
+            "/api/v1/tenants/{tenant_id}",
+            Some(json!({ "name": "Taken over" })),
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/members", None),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/members/{user_id}",
+            None,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/tenants/{tenant_id}/members/{user_id}",
+            Some(json!({ "role": "viewer" })),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tenants/{tenant_id}/members/{user_id}",
+            None,
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/invitations", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/invitations",
+            Some(json!({ "email": "intruder@evil.test", "role": "owner" })),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tenants/{tenant_id}/invitations/{invitation_id}",
+            None,
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/api-tokens", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/api-tokens",
+            Some(json!({ "name": "stolen" })),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tenants/{tenant_id}/api-tokens/{token_id}",
+            None,
+        ),
+    ]
+}
+
+/// Tenant A's ids: the tenant, a staff member, a pending invitation, an API token.
+struct Victim {
+    owner: Account,
+    staff: Account,
+    invitation_id: String,
+    token: Account,
+    token_id: String,
+}
+
+impl Victim {
+    async fn create(app: &TestApp) -> Self {
+        let owner = app.signup("owner@victim.test", "Victim Video").await;
+        let staff = app.add_member(&owner, "staff@victim.test", "staff").await;
+        let invited = app
+            .post(
+                &format!("/api/v1/tenants/{}/invitations", owner.tenant_id),
+                json!({ "email": "pending@victim.test", "role": "viewer" }),
+                Some(&owner),
+            )
+            .await;
+        let token = app.token_for(&owner, None).await;
+        let tokens = app
+            .get(
+                &format!("/api/v1/tenants/{}/api-tokens", owner.tenant_id),
+                Some(&owner),
+            )
+            .await;
+        Self {
+            invitation_id: str_at(&invited.body, "/id"),
+            token_id: str_at(&tokens.body, "/0/id"),
+            owner,
+            staff,
+            token,
+        }
+    }
+
+    fn fill(&self, template: &str, tenant_id: &str) -> String {
+        template
+            .replace("{tenant_id}", tenant_id)
+            .replace("{user_id}", &self.staff.user_id)
+            .replace("{invitation_id}", &self.invitation_id)
+            .replace("{token_id}", &self.token_id)
+    }
+
+    /// Asserts tenant A is exactly as created.
+    async fn assert_untouched(&self, app: &TestApp) {
+        let base = format!("/api/v1/tenants/{}", self.owner.tenant_id);
+        assert_eq!(
+            app.get(&base, Some(&self.owner)).await.body["name"],
+            "Victim Video"
+        );
+        let members = app.get(&format!("{base}/members"), Some(&self.owner)).await;
+        let roles: Vec<_> = members
+            .body
+            .as_array()
+            .expect("members")
+            .iter()
+            .map(|m| m["role"].clone())
+            .collect();
+        assert_eq!(roles, [json!("owner"), json!("staff")]);
+        let invitations = app
+            .get(&format!("{base}/invitations"), Some(&self.owner))
+            .await;
+        assert_eq!(invitations.body.as_array().map(Vec::len), Some(1));
+        assert_eq!(invitations.body[0]["email"], "pending@victim.test");
+        let tokens = app
+            .get(&format!("{base}/api-tokens"), Some(&self.owner))
+            .await;
+        assert_eq!(tokens.body.as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            app.get("/api/v1/me", Some(&self.token)).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[actix_web::test]
+async fn anonymous_callers_get_401_on_every_tenant_endpoint() {
+    let app = TestApp::spawn().await;
+    let victim = Victim::create(&app).await;
+    for (method, template, body) in endpoints() {
+        let path = victim.fill(template, &victim.owner.tenant_id);
+        let reply = app.send(method.clone(), &path, body, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {template}: {}",
+            reply.text
+        );
+        assert_eq!(reply.body["error"]["code"], "unauthenticated");
+    }
+    victim.assert_untouched(&app).await;
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn another_tenants_members_get_404_on_every_endpoint_by_session_and_by_token() {
+    let app = TestApp::spawn().await;
+    let victim = Victim::create(&app).await;
+    let intruder = app.signup("owner@intruder.test", "Intruder").await;
+    let intruder_token = app.token_for(&intruder, None).await;
+    for who in [&intruder, &intruder_token] {
+        for (method, template, body) in endpoints() {
+            let path = victim.fill(template, &victim.owner.tenant_id);
+            let reply = app.send(method.clone(), &path, body, Some(who)).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{method} {template} as {who:?}: {}",
+                reply.text
+            );
+            assert_eq!(reply.body["error"]["code"], "not_found");
+        }
+    }
+    victim.assert_untouched(&app).await;
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn another_tenants_ids_under_ones_own_tenant_get_404() {
+    let app = TestApp::spawn().await;
+    let victim = Victim::create(&app).await;
+    let intruder = app.signup("owner@intruder.test", "Intruder").await;
+    for (method, template, body) in endpoints()
+        .into_iter()
+        .filter(|(_, t, _)| t.matches('{').count() > 1)
+    {
+        let path = victim.fill(template, &intruder.tenant_id);
+        let reply = app.send(method.clone(), &path, body, Some(&intruder)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {template}: {}",
+            reply.text
+        );
+    }
+    victim.assert_untouched(&app).await;
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn every_tenant_scoped_route_in_the_api_document_is_covered_here() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json", None).await;
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().expect("paths") {
+        if path.starts_with("/api/v1/tenants/{tenant_id}") {
+            for method in item.as_object().expect("operations").keys() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let covered: BTreeSet<_> = endpoints()
+        .into_iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_owned()))
+        .collect();
+    assert!(!documented.is_empty());
+    assert_eq!(documented, covered);
+    app.cleanup().await;
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the HTTP API, run in-process against a real database: SQLite by
+//! default, PostgreSQL (and Redis) when `DATABASE_URL` (and `REDIS_URL`) are set.
+//! Tests under `postgres_only` / `redis_only` need those services and run in the
+//! `services` nextest profile.
+
+mod auth;
+mod errors;
+mod harness;
+mod health;
+mod isolation;
+mod members;
+mod postgres_only;
+mod redis_only;
+mod tokens;
