@@ -56,10 +56,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(api_tokens::revoke)),
             ),
     )
+    .service(web::resource("/").route(web::get().to(home)))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
     .service(web::resource("/metrics").route(web::get().to(health::metrics)));
     openapi::configure(cfg);
+}
+
+/// The site root: the API docs, until the dashboard is served here.
+async fn home() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+        .finish()
 }
 
 /// Parses an id from a path segment; a malformed id names nothing, so it is a 404.

@@ -1,0 +1,149 @@
+//! The `concord` binary as a user runs it: migrate, serve, worker, configuration errors,
+//! graceful shutdown. Runs on SQLite with a clean environment.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+fn concord(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_concord"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CONCORD_DATA_DIR", data_dir)
+        .env("CONCORD_LOG_FORMAT", "json");
+    cmd
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("concord-cli-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A plain HTTP/1.1 GET; returns the status line and body.
+fn http_get(port: u16, path: &str) -> Option<(String, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+fn wait_until_serving(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if http_get(port, "/healthz").is_some_and(|(status, _)| status.contains("200")) {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("server exited early with {status}");
+        }
+        sleep(Duration::from_millis(100));
+    }
+    panic!("server did not answer /healthz within 60 s");
+}
+
+fn terminate(child: Child) -> Output {
+    let killed = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill");
+    assert!(killed.success());
+    child.wait_with_output().expect("exit")
+}
+
+#[test]
+fn migrate_applies_the_schema_once() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("m.db").display());
+    let first = concord(&dir).args(["migrate", "--database-url", &url]).output().expect("run");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied 1 migration(s)"));
+    let again = concord(&dir).args(["migrate", "--database-url", &url]).output().expect("run");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration(s)"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn production_mode_refuses_to_start_without_secrets_and_says_why() {
+    let dir = temp_dir();
+    let out = concord(&dir).env("CONCORD_MODE", "production").arg("serve").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("session_key: required in production mode"), "{stderr}");
+    assert!(stderr.contains("token_encryption_key: required in production mode"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn production_mode_refuses_pending_migrations() {
+    let dir = temp_dir();
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let out = concord(&dir)
+        .env("CONCORD_MODE", "production")
+        .env("CONCORD_SESSION_KEY", key)
+        .env("CONCORD_TOKEN_ENCRYPTION_KEY", key)
+        .args(["serve", "--bind", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `concord migrate` first"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn unknown_configuration_keys_are_refused() {
+    let dir = temp_dir();
+    let file = dir.join("concord.toml");
+    std::fs::write(&file, "bnid = \"127.0.0.1:1\"\n").expect("write");
+    let out = concord(&dir).arg("--config").arg(&file).arg("serve").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
+    let dir = temp_dir();
+    let port = free_port();
+    let mut child = concord(&dir)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_until_serving(port, &mut child);
+    let (status, body) = http_get(port, "/readyz").expect("readyz");
+    assert!(status.contains("200"), "{status} {body}");
+    assert!(body.contains("\"queue\":\"embedded\""), "{body}");
+    assert!(dir.join("concord.db").exists(), "SQLite file in the data dir");
+    let out = terminate(child);
+    assert!(out.status.success(), "exit {:?}", out.status);
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(logs.contains("\"message\":\"stopped\""), "{logs}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn worker_runs_until_sigterm() {
+    let dir = temp_dir();
+    let mut child = concord(&dir).arg("worker").stdout(Stdio::piped()).spawn().expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.join("concord.db").exists() && Instant::now() < deadline {
+        assert!(child.try_wait().expect("poll").is_none(), "worker exited early");
+        sleep(Duration::from_millis(100));
+    }
+    sleep(Duration::from_millis(500));
+    let out = terminate(child);
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("worker stopped"));
+    let _ = std::fs::remove_dir_all(dir);
+}
