@@ -26,14 +26,21 @@ fn temp_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// A plain HTTP/1.1 GET; returns the status line and body.
 fn http_get(port: u16, path: &str) -> Option<(String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
@@ -55,7 +62,11 @@ fn wait_until_serving(port: u16, child: &mut Child) {
 }
 
 fn terminate(child: Child) -> Output {
-    let killed = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill");
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
     assert!(killed.success());
     child.wait_with_output().expect("exit")
 }
@@ -64,10 +75,20 @@ fn terminate(child: Child) -> Output {
 fn migrate_applies_the_schema_once() {
     let dir = temp_dir();
     let url = format!("sqlite://{}?mode=rwc", dir.join("m.db").display());
-    let first = concord(&dir).args(["migrate", "--database-url", &url]).output().expect("run");
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first = concord(&dir)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("run");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     assert!(String::from_utf8_lossy(&first.stdout).contains("applied 1 migration(s)"));
-    let again = concord(&dir).args(["migrate", "--database-url", &url]).output().expect("run");
+    let again = concord(&dir)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("run");
     assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration(s)"));
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -75,11 +96,21 @@ fn migrate_applies_the_schema_once() {
 #[test]
 fn production_mode_refuses_to_start_without_secrets_and_says_why() {
     let dir = temp_dir();
-    let out = concord(&dir).env("CONCORD_MODE", "production").arg("serve").output().expect("run");
+    let out = concord(&dir)
+        .env("CONCORD_MODE", "production")
+        .arg("serve")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("session_key: required in production mode"), "{stderr}");
-    assert!(stderr.contains("token_encryption_key: required in production mode"), "{stderr}");
+    assert!(
+        stderr.contains("session_key: required in production mode"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("token_encryption_key: required in production mode"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -104,7 +135,12 @@ fn unknown_configuration_keys_are_refused() {
     let dir = temp_dir();
     let file = dir.join("concord.toml");
     std::fs::write(&file, "bnid = \"127.0.0.1:1\"\n").expect("write");
-    let out = concord(&dir).arg("--config").arg(&file).arg("serve").output().expect("run");
+    let out = concord(&dir)
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"));
     let _ = std::fs::remove_dir_all(dir);
@@ -124,7 +160,10 @@ fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
     let (status, body) = http_get(port, "/readyz").expect("readyz");
     assert!(status.contains("200"), "{status} {body}");
     assert!(body.contains("\"queue\":\"embedded\""), "{body}");
-    assert!(dir.join("concord.db").exists(), "SQLite file in the data dir");
+    assert!(
+        dir.join("concord.db").exists(),
+        "SQLite file in the data dir"
+    );
     let out = terminate(child);
     assert!(out.status.success(), "exit {:?}", out.status);
     let logs = String::from_utf8_lossy(&out.stdout);
@@ -135,10 +174,17 @@ fn serve_answers_then_shuts_down_gracefully_on_sigterm() {
 #[test]
 fn worker_runs_until_sigterm() {
     let dir = temp_dir();
-    let mut child = concord(&dir).arg("worker").stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut child = concord(&dir)
+        .arg("worker")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !dir.join("concord.db").exists() && Instant::now() < deadline {
-        assert!(child.try_wait().expect("poll").is_none(), "worker exited early");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "worker exited early"
+        );
         sleep(Duration::from_millis(100));
     }
     sleep(Duration::from_millis(500));
