@@ -12,6 +12,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_identity;
+mod m20261128_000002_create_inventory;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -20,6 +21,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_identity::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_identity::Migration),
+            Box::new(m20261128_000002_create_inventory::Migration),
+        ]
     }
 }

@@ -84,6 +84,31 @@ id_type!(
     ApiTokenId, "tok_", "API token"
 );
 
+id_type!(
+    /// A title in the catalog.
+    ProductId, "prd_", "product"
+);
+id_type!(
+    /// A sellable unit: one edition of a title, or a kit.
+    SkuId, "sku_", "SKU"
+);
+id_type!(
+    /// A store or warehouse.
+    LocationId, "loc_", "location"
+);
+id_type!(
+    /// A connected platform account (a channel).
+    ConnectionId, "con_", "connection"
+);
+id_type!(
+    /// An order, merged from any channel.
+    OrderId, "ord_", "order"
+);
+id_type!(
+    /// A customer, merged across channels.
+    CustomerId, "cus_", "customer"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,24 @@
-//! Concord's pure domain: identities, roles and the rules that validate user input.
+//! Concord's pure domain: identities and roles, the catalog, the stock ledger's rules,
+//! availability, orders and the normalized commerce events connectors produce.
 //!
 //! **Invariant:** this crate does no IO. It knows nothing of HTTP, databases or platforms;
 //! everything here is a value or a pure function, so it is tested without any service.
 
+pub mod availability;
+pub mod barcode;
+pub mod catalog;
+pub mod events;
 pub mod ids;
+pub mod ledger;
+pub mod money;
+pub mod orders;
 pub mod role;
 pub mod validate;
 
-pub use ids::{ApiTokenId, InvitationId, TenantId, UserId};
+pub use barcode::Barcode;
+pub use ids::{
+    ApiTokenId, ConnectionId, CustomerId, InvitationId, LocationId, OrderId, ProductId, SkuId,
+    TenantId, UserId,
+};
 pub use role::{Permission, Role};
 pub use validate::{Email, OrganizationName, Password, ValidationError};

@@ -15,3 +15,8 @@ pub(crate) fn role(value: &str) -> Result<Role> {
         .parse()
         .map_err(|_| StorageError::Corrupt(format!("role `{value}`")))
 }
+
+/// Parses a stored value with the domain's own parser.
+pub(crate) fn parsed<T, E>(value: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<T> {
+    parse(value).map_err(|_| StorageError::Corrupt(format!("value `{value}`")))
+}

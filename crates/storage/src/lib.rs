@@ -6,10 +6,14 @@
 //! each scoped transaction also sets `concord.tenant_id`, which row-level security enforces
 //! as a second wall.
 
+mod catalog;
+mod channels;
 mod decode;
 mod entity;
 mod error;
 mod identity;
+mod inventory;
+mod ledger;
 mod records;
 mod scope;
 mod store;
@@ -17,7 +21,13 @@ mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
+pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
+pub use channels::{Connection, Location};
 pub use error::StorageError;
+pub use inventory::{InventoryQuery, InventoryRow};
+pub use ledger::{
+    AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
+};
 pub use records::*;
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};

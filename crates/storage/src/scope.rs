@@ -43,23 +43,38 @@ pub(crate) trait TenantOwned: EntityTrait {
     fn tenant_column() -> Self::Column;
 }
 
-impl TenantOwned for entity::membership::Entity {
-    fn tenant_column() -> Self::Column {
-        entity::membership::Column::TenantId
-    }
+macro_rules! tenant_owned {
+    ($($table:ident),* $(,)?) => {
+        $(impl TenantOwned for entity::$table::Entity {
+            fn tenant_column() -> Self::Column {
+                entity::$table::Column::TenantId
+            }
+        })*
+    };
 }
 
-impl TenantOwned for entity::invitation::Entity {
-    fn tenant_column() -> Self::Column {
-        entity::invitation::Column::TenantId
-    }
-}
-
-impl TenantOwned for entity::api_token::Entity {
-    fn tenant_column() -> Self::Column {
-        entity::api_token::Column::TenantId
-    }
-}
+tenant_owned!(
+    membership,
+    invitation,
+    api_token,
+    location,
+    connection,
+    connection_location,
+    product,
+    sku,
+    kit_component,
+    stock_level,
+    stock_movement,
+    availability,
+    customer,
+    order,
+    order_line,
+    payment,
+    refund,
+    return_receipt,
+    fulfilment,
+    oversell,
+);
 
 /// The repositories of one tenant. Created by [`Store::scoped`].
 #[derive(Debug)]

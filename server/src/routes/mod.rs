@@ -3,7 +3,10 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod catalog;
+pub mod channels;
 pub mod health;
+pub mod inventory;
 pub mod invitations;
 pub mod members;
 pub mod openapi;
@@ -54,6 +57,62 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{tenant_id}/api-tokens/{token_id}")
                     .route(web::delete().to(api_tokens::revoke)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products")
+                    .route(web::get().to(catalog::list_products))
+                    .route(web::post().to(catalog::create_product)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}")
+                    .route(web::get().to(catalog::get_product))
+                    .route(web::put().to(catalog::update_product)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}/skus")
+                    .route(web::get().to(catalog::product_skus)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/skus")
+                    .route(web::post().to(catalog::create_sku)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/skus/{sku_id}")
+                    .route(web::get().to(catalog::get_sku)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/skus/{sku_id}/movements")
+                    .route(web::get().to(inventory::movements)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/skus/{sku_id}/adjustments")
+                    .route(web::post().to(inventory::adjust)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/skus/{sku_id}/transfers")
+                    .route(web::post().to(inventory::transfer)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/inventory")
+                    .route(web::get().to(inventory::list)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/locations")
+                    .route(web::get().to(channels::list_locations))
+                    .route(web::post().to(channels::create_location)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections")
+                    .route(web::get().to(channels::list_connections))
+                    .route(web::post().to(channels::create_connection)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}")
+                    .route(web::get().to(channels::get_connection)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/settings")
+                    .route(web::put().to(channels::configure_connection)),
             ),
     )
     .service(web::resource("/").route(web::get().to(home)))

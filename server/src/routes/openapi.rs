@@ -7,7 +7,9 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{api_tokens, auth, health, invitations, members, tenants};
+use super::{
+    api_tokens, auth, catalog, channels, health, inventory, invitations, members, tenants,
+};
 
 /// Concord's HTTP API.
 #[derive(OpenApi)]
@@ -25,6 +27,11 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         members::list, members::get, members::update, members::remove,
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_tokens::list, api_tokens::create, api_tokens::revoke,
+        catalog::list_products, catalog::create_product, catalog::get_product, catalog::update_product,
+        catalog::product_skus, catalog::create_sku, catalog::get_sku,
+        inventory::list, inventory::movements, inventory::adjust, inventory::transfer,
+        channels::list_locations, channels::create_location, channels::list_connections,
+        channels::create_connection, channels::get_connection, channels::configure_connection,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

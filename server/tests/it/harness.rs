@@ -102,14 +102,7 @@ impl TestApp {
             req = req.set_json(body);
         }
         if let Some(who) = who {
-            req = match &who.credential {
-                Credential::Session { cookie, csrf } => req
-                    .cookie(Cookie::new("concord_session", cookie.clone()))
-                    .insert_header(("x-csrf-token", csrf.clone())),
-                Credential::Token(secret) => {
-                    req.insert_header((header::AUTHORIZATION, format!("Bearer {secret}")))
-                }
-            };
+            req = authorize(req, who);
         }
         self.call(req).await
     }
@@ -242,6 +235,18 @@ impl Reply {
         assert_eq!(self.body["error"]["code"], code, "{}", self.text);
         assert!(self.body["error"]["message"].is_string(), "{}", self.text);
         assert!(self.body["error"]["details"].is_object(), "{}", self.text);
+    }
+}
+
+/// Adds `who`'s credential (and the CSRF header for a session) to a request.
+pub fn authorize(req: TestRequest, who: &Account) -> TestRequest {
+    match &who.credential {
+        Credential::Session { cookie, csrf } => req
+            .cookie(Cookie::new("concord_session", cookie.clone()))
+            .insert_header(("x-csrf-token", csrf.clone())),
+        Credential::Token(secret) => {
+            req.insert_header((header::AUTHORIZATION, format!("Bearer {secret}")))
+        }
     }
 }
 

@@ -57,16 +57,94 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/tenants/{tenant_id}/api-tokens/{token_id}",
             None,
         ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/products", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/products",
+            Some(json!({ "title": "Planted", "format": "dvd" })),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/products/{product_id}",
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/products/{product_id}",
+            Some(json!({ "title": "Renamed", "format": "dvd" })),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/products/{product_id}/skus",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/skus",
+            Some(json!({ "product_id": "{product_id}", "code": "PLANTED-1" })),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/skus/{sku_id}",
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/skus/{sku_id}/movements",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/skus/{sku_id}/adjustments",
+            Some(
+                json!({ "location_id": "{location_id}", "reason": "adjustment", "quantity": -5, "note": "theft" }),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/skus/{sku_id}/transfers",
+            Some(
+                json!({ "from_location_id": "{location_id}", "to_location_id": "{location_id}", "quantity": 1 }),
+            ),
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/inventory", None),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/locations", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/locations",
+            Some(json!({ "name": "Planted", "kind": "store" })),
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/connections", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections",
+            Some(json!({ "platform": "shopify", "name": "x" })),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}",
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/settings",
+            Some(json!({ "safety_buffer": 99, "sourcing": [] })),
+        ),
     ]
 }
 
-/// Tenant A's ids: the tenant, a staff member, a pending invitation, an API token.
+/// Tenant A's ids: the tenant, a staff member, a pending invitation, an API token, a
+/// product with a stocked SKU, a location and a connection selling from it.
 struct Victim {
     owner: Account,
     staff: Account,
     invitation_id: String,
     token: Account,
     token_id: String,
+    product_id: String,
+    sku_id: String,
+    location_id: String,
+    connection_id: String,
 }
 
 impl Victim {
@@ -87,9 +165,14 @@ impl Victim {
                 Some(&owner),
             )
             .await;
+        let stock = crate::inventory::Stocked::create(app, &owner).await;
         Self {
             invitation_id: str_at(&invited.body, "/id"),
             token_id: str_at(&tokens.body, "/0/id"),
+            product_id: stock.product_id,
+            sku_id: stock.sku_id,
+            location_id: stock.warehouse_id,
+            connection_id: stock.connection_id,
             owner,
             staff,
             token,
@@ -102,6 +185,16 @@ impl Victim {
             .replace("{user_id}", &self.staff.user_id)
             .replace("{invitation_id}", &self.invitation_id)
             .replace("{token_id}", &self.token_id)
+            .replace("{product_id}", &self.product_id)
+            .replace("{sku_id}", &self.sku_id)
+            .replace("{location_id}", &self.location_id)
+            .replace("{connection_id}", &self.connection_id)
+    }
+
+    fn fill_body(&self, body: Option<Value>, tenant_id: &str) -> Option<Value> {
+        body.map(|b| {
+            serde_json::from_str(&self.fill(&b.to_string(), tenant_id)).expect("filled body")
+        })
     }
 
     /// Asserts tenant A is exactly as created.
@@ -142,6 +235,7 @@ async fn anonymous_callers_get_401_on_every_tenant_endpoint() {
     let victim = Victim::create(&app).await;
     for (method, template, body) in endpoints() {
         let path = victim.fill(template, &victim.owner.tenant_id);
+        let body = victim.fill_body(body, &victim.owner.tenant_id);
         let reply = app.send(method.clone(), &path, body, None).await;
         assert_eq!(
             reply.status,
@@ -164,6 +258,7 @@ async fn another_tenants_members_get_404_on_every_endpoint_by_session_and_by_tok
     for who in [&intruder, &intruder_token] {
         for (method, template, body) in endpoints() {
             let path = victim.fill(template, &victim.owner.tenant_id);
+            let body = victim.fill_body(body, &victim.owner.tenant_id);
             let reply = app.send(method.clone(), &path, body, Some(who)).await;
             assert_eq!(
                 reply.status,
@@ -183,15 +278,25 @@ async fn another_tenants_ids_under_ones_own_tenant_get_404() {
     let app = TestApp::spawn().await;
     let victim = Victim::create(&app).await;
     let intruder = app.signup("owner@intruder.test", "Intruder").await;
+    let names_an_id = |template: &str, body: &Option<Value>| {
+        template.matches('{').count() > 1
+            || body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains("_id}"))
+    };
     for (method, template, body) in endpoints()
         .into_iter()
-        .filter(|(_, t, _)| t.matches('{').count() > 1)
+        .filter(|(_, t, b)| names_an_id(t, b))
     {
         let path = victim.fill(template, &intruder.tenant_id);
+        let body = victim.fill_body(body, &intruder.tenant_id);
         let reply = app.send(method.clone(), &path, body, Some(&intruder)).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::NOT_FOUND,
+        // A foreign id in the path is a 404; one in the body is refused as naming nothing here.
+        assert!(
+            matches!(
+                reply.status,
+                StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
+            ),
             "{method} {template}: {}",
             reply.text
         );

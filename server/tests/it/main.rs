@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod harness;
 mod health;
+mod inventory;
 mod isolation;
 mod members;
 mod postgres_only;

@@ -1,0 +1,249 @@
+//! Locations and connections (channels): where stock is, and which locations each channel
+//! sells from, with its safety buffer and allocation cap.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use concord_domain::{
+    ConnectionId, LocationId, Permission, ValidationError,
+    availability::{AllocationCap, ChannelRules},
+    ledger::LocationKind,
+    validate::parse_label,
+};
+use concord_storage::{Connection, Location};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    auth::TenantAccess,
+    error::{ApiResult, ErrorBody},
+    routes::path_id,
+    state::AppState,
+};
+
+/// A new location.
+#[derive(Deserialize, ToSchema)]
+pub struct LocationIn {
+    /// Its name, unique in the organization.
+    pub name: String,
+    /// Store or warehouse.
+    pub kind: LocationKind,
+}
+
+/// A location.
+#[derive(Serialize, ToSchema)]
+pub struct LocationOut {
+    /// `loc_…`
+    #[schema(value_type = String)]
+    pub id: LocationId,
+    /// Name.
+    pub name: String,
+    /// Store or warehouse.
+    pub kind: LocationKind,
+    /// Added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Location> for LocationOut {
+    fn from(l: Location) -> Self {
+        Self {
+            id: l.id,
+            name: l.name,
+            kind: l.kind,
+            created_at: l.created_at,
+        }
+    }
+}
+
+/// A new connection.
+#[derive(Deserialize, ToSchema)]
+pub struct ConnectionIn {
+    /// The platform, e.g. `shopify`, `square`, `woocommerce`.
+    pub platform: String,
+    /// A name for this account, e.g. "Online store".
+    pub name: String,
+}
+
+/// How a channel turns stock into its offer.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct ConnectionSettings {
+    /// Units held back from the channel.
+    #[serde(default)]
+    pub safety_buffer: i64,
+    /// Optional cap: `{"kind":"percent","value":50}` or `{"kind":"units","value":10}`.
+    pub allocation_cap: Option<AllocationCap>,
+    /// The locations whose stock this channel sells.
+    #[schema(value_type = Vec<String>)]
+    pub sourcing: Vec<String>,
+}
+
+/// A connection.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionOut {
+    /// `con_…`
+    #[schema(value_type = String)]
+    pub id: ConnectionId,
+    /// Platform.
+    pub platform: String,
+    /// Name.
+    pub name: String,
+    /// Lifecycle status.
+    pub status: String,
+    /// Offer settings.
+    pub settings: ConnectionSettings,
+    /// Added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Connection> for ConnectionOut {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.id,
+            platform: c.platform,
+            name: c.name,
+            status: c.status,
+            settings: ConnectionSettings {
+                safety_buffer: c.rules.safety_buffer,
+                allocation_cap: c.rules.cap,
+                sourcing: c.sourcing.into_iter().map(String::from).collect(),
+            },
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// Every location.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/locations", tag = "inventory",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, body = Vec<LocationOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_locations(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> ApiResult<web::Json<Vec<LocationOut>>> {
+    Ok(web::Json(
+        access
+            .repos(&state)
+            .locations()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Adds a location (owner, admin).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/locations", tag = "inventory", request_body = LocationIn,
+    params(("tenant_id" = String, Path)),
+    responses((status = 201, body = LocationOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_location(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    body: web::Json<LocationIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let name = parse_label("name", &body.name, 120)?;
+    let created = access
+        .repos(&state)
+        .create_location(name, body.kind)
+        .await?;
+    Ok(HttpResponse::Created().json(LocationOut::from(created)))
+}
+
+/// Every connection.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/connections", tag = "connections",
+    params(("tenant_id" = String, Path)),
+    responses((status = 200, body = Vec<ConnectionOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_connections(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+) -> ApiResult<web::Json<Vec<ConnectionOut>>> {
+    Ok(web::Json(
+        access
+            .repos(&state)
+            .connections()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Adds a connection in `pending` status (owner, admin); onboarding completes it.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections", tag = "connections", request_body = ConnectionIn,
+    params(("tenant_id" = String, Path)),
+    responses((status = 201, body = ConnectionOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_connection(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    body: web::Json<ConnectionIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let platform = body.platform.trim().to_ascii_lowercase();
+    if platform.is_empty()
+        || !platform
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ValidationError {
+            field: "platform",
+            message: "must be a platform name like shopify".into(),
+        }
+        .into());
+    }
+    let name = parse_label("name", &body.name, 120)?;
+    let created = access
+        .repos(&state)
+        .create_connection(platform, name)
+        .await?;
+    Ok(HttpResponse::Created().json(ConnectionOut::from(created)))
+}
+
+/// One connection.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = ConnectionOut), (status = 404, body = ErrorBody)))]
+pub async fn get_connection(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<web::Json<ConnectionOut>> {
+    let id: ConnectionId = path_id(&path.1)?;
+    Ok(web::Json(
+        access.repos(&state).connection(&id).await?.into(),
+    ))
+}
+
+/// Sets a connection's sourcing locations, buffer and cap, and recomputes its offers
+/// (owner, admin).
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/settings", tag = "connections",
+    request_body = ConnectionSettings, params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = ConnectionOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "An unknown location"), (status = 422, body = ErrorBody)))]
+pub async fn configure_connection(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    body: web::Json<ConnectionSettings>,
+) -> ApiResult<web::Json<ConnectionOut>> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let rules = ChannelRules {
+        safety_buffer: body.safety_buffer,
+        cap: body.allocation_cap,
+    }
+    .validate()?;
+    let sourcing = body
+        .sourcing
+        .iter()
+        .map(|l| {
+            LocationId::parse(l).map_err(|_| ValidationError {
+                field: "sourcing",
+                message: format!("`{l}` is not a location id"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let updated = access
+        .repos(&state)
+        .configure_connection(&id, rules, &sourcing)
+        .await?;
+    Ok(web::Json(updated.into()))
+}
