@@ -101,7 +101,7 @@ pub struct Page<T> {
 impl Scoped<'_> {
     /// Adds a product.
     pub async fn create_product(&self, draft: ProductDraft) -> Result<Product> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let at = now();
         let created = Product {
             id: ProductId::generate(),
@@ -118,7 +118,7 @@ impl Scoped<'_> {
 
     /// Replaces a product's fields.
     pub async fn update_product(&self, id: &ProductId, draft: ProductDraft) -> Result<Product> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let mut found = find_product(self, &txn, id).await?;
         found.draft = draft;
         found.updated_at = now();
@@ -170,7 +170,7 @@ impl Scoped<'_> {
 
     /// Adds a SKU (or a kit, when it has components) to a product.
     pub async fn create_sku(&self, draft: SkuDraft) -> Result<Sku> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         find_product(self, &txn, &draft.product_id).await?;
         let id = SkuId::generate();
         for component in &draft.components {

@@ -58,7 +58,7 @@ const RECOMPUTE_BATCH: u64 = 500;
 impl Scoped<'_> {
     /// Adds a location.
     pub async fn create_location(&self, name: String, kind: LocationKind) -> Result<Location> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let created = Location {
             id: LocationId::generate(),
             name,
@@ -107,7 +107,7 @@ impl Scoped<'_> {
 
     /// Adds a connection in `pending` status, sourcing from no location yet.
     pub async fn create_connection(&self, platform: String, name: String) -> Result<Connection> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let created = Connection {
             id: ConnectionId::generate(),
             platform,
@@ -159,7 +159,7 @@ impl Scoped<'_> {
         rules: ChannelRules,
         sourcing: &[LocationId],
     ) -> Result<Connection> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let current = load_connections(self, &txn)
             .await?
             .into_iter()

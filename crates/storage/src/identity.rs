@@ -3,7 +3,7 @@
 //! memberships span tenants), so they run with no tenant set for row-level security.
 
 use chrono::{DateTime, Duration, Utc};
-use concord_domain::{Email, OrganizationName, Role, TenantId, UserId};
+use concord_domain::{Email, OrganizationName, Role, TenantId, UserId, orders::OversellPolicy};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
@@ -279,11 +279,13 @@ async fn insert_tenant_with_owner(
     let tenant = Tenant {
         id: TenantId::generate(),
         name: name.as_str().to_owned(),
+        oversell_policy: OversellPolicy::Hold,
         created_at: now(),
     };
     tenant::Entity::insert(tenant::ActiveModel {
         id: Set(tenant.id.to_string()),
         name: Set(tenant.name.clone()),
+        oversell_policy: Set(tenant.oversell_policy.as_str().to_owned()),
         created_at: Set(tenant.created_at),
     })
     .exec_without_returning(db)

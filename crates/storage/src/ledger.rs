@@ -144,7 +144,7 @@ impl Scoped<'_> {
     /// Records movements and their levels atomically, then recomputes the availability of
     /// the SKUs they touch (and the kits containing them).
     pub async fn record_movements(&self, moves: Vec<NewMovement>) -> Result<Recorded> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let recorded = record(self, &txn, moves).await?;
         txn.commit().await?;
         Ok(recorded)
@@ -219,7 +219,7 @@ impl Scoped<'_> {
         connection_id: &ConnectionId,
         quantity: i64,
     ) -> Result<()> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let done = availability::Entity::update_many()
             .col_expr(availability::Column::Reported, Expr::value(quantity))
             .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))

@@ -11,9 +11,11 @@ mod channels;
 mod decode;
 mod entity;
 mod error;
+mod events;
 mod identity;
 mod inventory;
 mod ledger;
+mod orders;
 mod records;
 mod scope;
 mod store;
@@ -24,9 +26,14 @@ pub mod test_support;
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
 pub use error::StorageError;
+pub use events::{Applied, Oversold};
 pub use inventory::{InventoryQuery, InventoryRow};
 pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
+};
+pub use orders::{
+    CustomerRecord, FulfilmentRecord, OrderDetail, OrderLineRecord, OrderQuery, OrderSummary,
+    OversellRecord, PaymentRecord, RefundRecord, ReturnRecord,
 };
 pub use records::*;
 pub use scope::{Scoped, TenantScope};

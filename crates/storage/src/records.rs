@@ -1,7 +1,9 @@
 //! The values repositories return: typed ids and roles, no database types.
 
 use chrono::{DateTime, Utc};
-use concord_domain::{ApiTokenId, Email, InvitationId, Role, TenantId, UserId};
+use concord_domain::{
+    ApiTokenId, Email, InvitationId, Role, TenantId, UserId, orders::OversellPolicy,
+};
 
 use crate::{
     decode,
@@ -16,6 +18,8 @@ pub struct Tenant {
     pub id: TenantId,
     /// Its display name.
     pub name: String,
+    /// What happens to an order that loses the last unit to another channel.
+    pub oversell_policy: OversellPolicy,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -26,6 +30,7 @@ impl TryFrom<tenant::Model> for Tenant {
         Ok(Self {
             id: decode::id(&m.id)?,
             name: m.name,
+            oversell_policy: decode::parsed(&m.oversell_policy, str::parse)?,
             created_at: m.created_at,
         })
     }

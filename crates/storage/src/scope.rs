@@ -9,7 +9,7 @@
 use concord_domain::{Role, TenantId};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Select,
-    Statement, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use crate::{Store, entity, error::Result};
@@ -103,7 +103,22 @@ impl Scoped<'_> {
 
     /// A transaction marked with this tenant for row-level security.
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
-        let txn = self.store.db.begin().await?;
+        self.open(TransactionOptions::default()).await
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait their turn instead of failing when a
+    /// read transaction tries to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        self.open(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+    }
+
+    async fn open(&self, options: TransactionOptions) -> Result<DatabaseTransaction> {
+        let txn = self.store.db.begin_with_options(options).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

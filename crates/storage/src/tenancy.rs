@@ -27,7 +27,7 @@ impl Scoped<'_> {
 
     /// Renames the tenant.
     pub async fn rename(&self, name: &OrganizationName) -> Result<Tenant> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         tenant::Entity::update_many()
             .col_expr(tenant::Column::Name, Expr::value(name.as_str()))
             .filter(tenant::Column::Id.eq(self.tenant_id().as_str()))
@@ -61,7 +61,7 @@ impl Scoped<'_> {
 
     /// Changes a member's role; the last owner cannot stop being one.
     pub async fn set_member_role(&self, user_id: &UserId, role: Role) -> Result<Member> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_member(&txn, self, user_id).await?;
         if current.role == Role::Owner && role != Role::Owner {
             ensure_another_owner(&txn, self).await?;
@@ -79,7 +79,7 @@ impl Scoped<'_> {
 
     /// Removes a member and revokes their API tokens here; the last owner cannot leave.
     pub async fn remove_member(&self, user_id: &UserId) -> Result<()> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_member(&txn, self, user_id).await?;
         if current.role == Role::Owner {
             ensure_another_owner(&txn, self).await?;
@@ -118,7 +118,7 @@ impl Scoped<'_> {
     /// Invites an address. An earlier pending invitation to the same address is replaced;
     /// inviting someone who is already a member is a conflict.
     pub async fn create_invitation(&self, new: NewInvitation) -> Result<Invitation> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let already_member = self
             .select::<membership::Entity>()
             .inner_join(user::Entity)
@@ -168,7 +168,7 @@ impl Scoped<'_> {
 
     /// Revokes a pending invitation.
     pub async fn revoke_invitation(&self, id: &InvitationId) -> Result<()> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let done = invitation::Entity::update_many()
             .col_expr(invitation::Column::RevokedAt, Expr::value(now()))
             .filter(invitation::Column::TenantId.eq(self.tenant_id().as_str()))
@@ -208,7 +208,7 @@ impl Scoped<'_> {
 
     /// Stores a new API token.
     pub async fn create_api_token(&self, new: NewApiToken) -> Result<ApiToken> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let created = ApiToken {
             id: ApiTokenId::generate(),
             tenant_id: self.tenant_id().clone(),
@@ -241,7 +241,7 @@ impl Scoped<'_> {
 
     /// Revokes a live token: anyone's, or only one of `owner`'s.
     pub async fn revoke_api_token(&self, id: &ApiTokenId, owner: Option<&UserId>) -> Result<()> {
-        let txn = self.begin().await?;
+        let txn = self.begin_write().await?;
         let mut update = api_token::Entity::update_many()
             .col_expr(api_token::Column::RevokedAt, Expr::value(now()))
             .filter(api_token::Column::TenantId.eq(self.tenant_id().as_str()))

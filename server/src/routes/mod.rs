@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod invitations;
 pub mod members;
 pub mod openapi;
+pub mod orders;
 pub mod tenants;
 
 use actix_web::web;
@@ -113,6 +114,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/settings")
                     .route(web::put().to(channels::configure_connection)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/events")
+                    .route(web::post().to(orders::ingest)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders").route(web::get().to(orders::list)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}")
+                    .route(web::get().to(orders::get)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/oversells")
+                    .route(web::get().to(orders::oversells)),
             ),
     )
     .service(web::resource("/").route(web::get().to(home)))

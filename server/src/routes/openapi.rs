@@ -8,7 +8,7 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, auth, catalog, channels, health, inventory, invitations, members, tenants,
+    api_tokens, auth, catalog, channels, health, inventory, invitations, members, orders, tenants,
 };
 
 /// Concord's HTTP API.
@@ -32,6 +32,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         inventory::list, inventory::movements, inventory::adjust, inventory::transfer,
         channels::list_locations, channels::create_location, channels::list_connections,
         channels::create_connection, channels::get_connection, channels::configure_connection,
+        orders::list, orders::get, orders::oversells, orders::ingest,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

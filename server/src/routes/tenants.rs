@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use concord_domain::{OrganizationName, Permission, Role, TenantId};
+use concord_domain::{OrganizationName, Permission, Role, TenantId, orders::OversellPolicy};
 use concord_storage::Tenant;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +21,8 @@ pub struct TenantOut {
     pub id: TenantId,
     /// Display name.
     pub name: String,
+    /// What happens to an order that loses the last unit to another channel.
+    pub oversell_policy: OversellPolicy,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// The caller's role here.
@@ -33,6 +35,7 @@ impl TenantOut {
         Self {
             id: t.id,
             name: t.name,
+            oversell_policy: t.oversell_policy,
             created_at: t.created_at,
             role,
         }
@@ -77,17 +80,37 @@ pub async fn get(
     Ok(web::Json(TenantOut::new(tenant, access.scope.role())))
 }
 
-/// Renames a tenant (owner, admin).
-#[utoipa::path(patch, path = "/api/v1/tenants/{tenant_id}", tag = "tenants", request_body = TenantIn,
+/// Changes to a tenant; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+pub struct TenantPatch {
+    /// New name, 1 to 120 characters.
+    pub name: Option<String>,
+    /// `cancel`, `backorder` or `hold`.
+    pub oversell_policy: Option<OversellPolicy>,
+}
+
+/// Renames a tenant or changes its oversell policy (owner, admin).
+#[utoipa::path(patch, path = "/api/v1/tenants/{tenant_id}", tag = "tenants", request_body = TenantPatch,
     params(("tenant_id" = String, Path)),
     responses((status = 200, body = TenantOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
     access: TenantAccess,
-    body: web::Json<TenantIn>,
+    body: web::Json<TenantPatch>,
 ) -> ApiResult<web::Json<TenantOut>> {
     access.require(Permission::ManageTenant)?;
-    let name = OrganizationName::parse(&body.name)?;
-    let tenant = access.repos(&state).rename(&name).await?;
+    let repos = access.repos(&state);
+    let name = body
+        .name
+        .as_deref()
+        .map(OrganizationName::parse)
+        .transpose()?;
+    if let Some(name) = &name {
+        repos.rename(name).await?;
+    }
+    if let Some(policy) = body.oversell_policy {
+        repos.set_oversell_policy(policy).await?;
+    }
+    let tenant = repos.tenant().await?;
     Ok(web::Json(TenantOut::new(tenant, access.scope.role())))
 }

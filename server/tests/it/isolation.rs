@@ -130,6 +130,21 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/settings",
             Some(json!({ "safety_buffer": 99, "sourcing": [] })),
         ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/orders", None),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/orders/{order_id}",
+            None,
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/oversells", None),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/events",
+            Some(
+                json!({ "events": [{ "event_id": "evil", "occurred_at": "2026-11-28T09:00:00Z", "type": "stock_adjusted",
+                                       "sku": "MV-DVD", "location": null, "delta": -10, "note": "wipe" }] }),
+            ),
+        ),
     ]
 }
 
@@ -145,6 +160,7 @@ struct Victim {
     sku_id: String,
     location_id: String,
     connection_id: String,
+    order_id: String,
 }
 
 impl Victim {
@@ -172,6 +188,7 @@ impl Victim {
             product_id: stock.product_id,
             sku_id: stock.sku_id,
             location_id: stock.warehouse_id,
+            order_id: crate::orders::place_one(app, &owner, &stock.connection_id).await,
             connection_id: stock.connection_id,
             owner,
             staff,
@@ -189,6 +206,7 @@ impl Victim {
             .replace("{sku_id}", &self.sku_id)
             .replace("{location_id}", &self.location_id)
             .replace("{connection_id}", &self.connection_id)
+            .replace("{order_id}", &self.order_id)
     }
 
     fn fill_body(&self, body: Option<Value>, tenant_id: &str) -> Option<Value> {

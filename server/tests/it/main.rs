@@ -10,6 +10,7 @@ mod health;
 mod inventory;
 mod isolation;
 mod members;
+mod orders;
 mod postgres_only;
 mod redis_only;
 mod tokens;

@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub name: String,
+    pub oversell_policy: String,
     pub created_at: DateTimeUtc,
 }
 
