@@ -268,6 +268,9 @@ fn tables() -> Vec<TableCreateStatement> {
                 string_null(col("location_id")),
                 big_integer(col("quantity")),
                 big_integer(col("fulfilled_quantity")),
+                big_integer(col("fulfilled_by_events"))
+                    .default(0)
+                    .to_owned(),
                 big_integer(col("unit_price_minor")),
             ],
         ),

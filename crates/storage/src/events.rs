@@ -275,8 +275,8 @@ impl Ctx<'_> {
                     for line in &f.lines {
                         order_line::Entity::update_many()
                             .col_expr(
-                                order_line::Column::FulfilledQuantity,
-                                Expr::col(order_line::Column::FulfilledQuantity).add(line.quantity),
+                                order_line::Column::FulfilledByEvents,
+                                Expr::col(order_line::Column::FulfilledByEvents).add(line.quantity),
                             )
                             .filter(order_line::Column::TenantId.eq(self.tenant()))
                             .filter(order_line::Column::OrderId.eq(order.id.as_str()))
@@ -363,12 +363,21 @@ impl Ctx<'_> {
         };
         if newer {
             let at = now();
+            // A hold placed by Concord (oversell policy) outlives the platform's "open".
+            let held = stored
+                .as_ref()
+                .is_some_and(|o| o.status == OrderStatus::OnHold.as_str());
+            let status = if held && s.status == OrderStatus::Open {
+                OrderStatus::OnHold
+            } else {
+                s.status
+            };
             order::Entity::insert(order::ActiveModel {
                 id: Set(id.clone()),
                 tenant_id: Set(self.tenant()),
                 connection_id: Set(self.connection_id.to_string()),
                 external_id: Set(s.order_id.clone()),
-                status: Set(s.status.as_str().to_owned()),
+                status: Set(status.as_str().to_owned()),
                 currency: Set(s.currency.to_uppercase()),
                 total_minor: Set(s.total_minor),
                 customer_id: Set(customer_id),
@@ -408,23 +417,29 @@ impl Ctx<'_> {
                 location_id: Set(None),
                 quantity: Set(Ord::max(line.quantity, 0)),
                 fulfilled_quantity: Set(Ord::max(line.fulfilled_quantity, 0)),
+                fulfilled_by_events: Set(0),
                 unit_price_minor: Set(line.unit_price_minor),
             };
+            // Fulfilled units only grow, so the largest figure any snapshot reported wins,
+            // whatever order snapshots arrive in; quantities and prices follow the newest.
             let mut conflict = OnConflict::columns([
                 order_line::Column::OrderId,
                 order_line::Column::ExternalLineId,
             ]);
-            let conflict = if newer {
-                conflict
-                    .update_columns([order_line::Column::Quantity, order_line::Column::UnitPriceMinor])
-                    .value(
-                        order_line::Column::FulfilledQuantity,
-                        Expr::cust("CASE WHEN excluded.fulfilled_quantity > order_lines.fulfilled_quantity THEN excluded.fulfilled_quantity ELSE order_lines.fulfilled_quantity END"),
-                    )
-                    .to_owned()
-            } else {
-                conflict.do_nothing().to_owned()
-            };
+            conflict.value(
+                order_line::Column::FulfilledQuantity,
+                Expr::cust(
+                    "CASE WHEN excluded.fulfilled_quantity > order_lines.fulfilled_quantity \
+                     THEN excluded.fulfilled_quantity ELSE order_lines.fulfilled_quantity END",
+                ),
+            );
+            if newer {
+                conflict.update_columns([
+                    order_line::Column::Quantity,
+                    order_line::Column::UnitPriceMinor,
+                ]);
+            }
+            let conflict = conflict.to_owned();
             order_line::Entity::insert(model)
                 .on_conflict(conflict)
                 .exec_without_returning(self.txn)
@@ -449,7 +464,8 @@ impl Ctx<'_> {
         let mut placed = Vec::new();
         for line in &lines {
             let Some(sku_id) = &line.sku_id else { continue };
-            let desired = LineStock::desired(status, line.quantity, line.fulfilled_quantity);
+            let fulfilled = Ord::max(line.fulfilled_quantity, line.fulfilled_by_events);
+            let desired = LineStock::desired(status, line.quantity, fulfilled);
             let done = applied
                 .get(&line.external_line_id)
                 .copied()

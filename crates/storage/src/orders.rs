@@ -300,7 +300,7 @@ impl Scoped<'_> {
                         sku_id: l.sku_id.as_deref().map(decode::id).transpose()?,
                         location_id: l.location_id.as_deref().map(decode::id).transpose()?,
                         quantity: l.quantity,
-                        fulfilled_quantity: l.fulfilled_quantity,
+                        fulfilled_quantity: l.fulfilled_quantity.max(l.fulfilled_by_events),
                         unit_price_minor: l.unit_price_minor,
                     })
                 })

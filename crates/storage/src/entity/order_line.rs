@@ -13,6 +13,7 @@ pub struct Model {
     pub location_id: Option<String>,
     pub quantity: i64,
     pub fulfilled_quantity: i64,
+    pub fulfilled_by_events: i64,
     pub unit_price_minor: i64,
 }
 
