@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app, config::Settings, state::AppState, telemetry, worker};
+use crate::{app, config::Settings, state::AppState, telemetry, transfer, worker};
 
 /// Concord: one truth about stock, orders and payments across every channel.
 #[derive(Debug, Parser)]
@@ -37,6 +37,57 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Import a catalog or stock-count CSV into a tenant. Nothing is applied if any row is
+    /// refused, unless --partial.
+    Import {
+        /// What the file holds.
+        kind: ImportKind,
+        /// The CSV file.
+        file: PathBuf,
+        /// The tenant (`tnt_…`).
+        #[arg(long)]
+        tenant: String,
+        /// Apply the good rows even when some are refused.
+        #[arg(long)]
+        partial: bool,
+        /// Database; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Export a tenant's catalog, stock levels or ledger as CSV.
+    Export {
+        /// What to export.
+        kind: ExportKind,
+        /// The tenant (`tnt_…`).
+        #[arg(long)]
+        tenant: String,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Database; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// Files `concord import` reads.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ImportKind {
+    /// Products and SKUs.
+    Catalog,
+    /// Stock counts per SKU and location.
+    Stock,
+}
+
+/// Files `concord export` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportKind {
+    /// Products and SKUs, in the import format.
+    Catalog,
+    /// Stock levels per SKU and location.
+    Stock,
+    /// Every stock movement.
+    Ledger,
 }
 
 impl Cli {
@@ -52,6 +103,29 @@ impl Cli {
                 let stop = CancellationToken::new();
                 tokio::spawn(worker::cancel_on_signal(stop.clone()));
                 worker::run(state, stop).await
+            }
+            Command::Import {
+                kind,
+                file,
+                tenant,
+                partial,
+                database_url,
+            } => {
+                if let Some(url) = database_url {
+                    settings.database_url = url;
+                }
+                transfer::import(&settings, kind, &file, &tenant, partial).await
+            }
+            Command::Export {
+                kind,
+                tenant,
+                out,
+                database_url,
+            } => {
+                if let Some(url) = database_url {
+                    settings.database_url = url;
+                }
+                transfer::export(&settings, kind, &tenant, out.as_deref()).await
             }
             Command::Migrate { database_url } => {
                 if let Some(url) = database_url {

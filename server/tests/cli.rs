@@ -47,6 +47,24 @@ fn http_get(port: u16, path: &str) -> Option<(String, String)> {
     Some((head.lines().next()?.to_owned(), body.to_owned()))
 }
 
+/// A plain HTTP/1.1 POST of a JSON body; returns the status line and body.
+fn http_post_json(port: u16, path: &str, body: &str) -> Option<(String, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
 fn wait_until_serving(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -195,5 +213,99 @@ fn worker_runs_until_sigterm() {
     let out = terminate(child);
     assert!(out.status.success(), "exit {:?}", out.status);
     assert!(String::from_utf8_lossy(&out.stdout).contains("worker stopped"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn import_and_export_round_trip_a_catalog_from_the_command_line() {
+    let dir = temp_dir();
+    let port = free_port();
+    let mut server = concord(&dir)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_until_serving(port, &mut server);
+    let (status, body) = http_post_json(
+        port,
+        "/api/v1/auth/signup",
+        r#"{"email":"cli@shop.test","password":"correct horse battery","organization":"CLI Shop"}"#,
+    )
+    .expect("signup");
+    assert!(status.contains("201"), "{status} {body}");
+    let tenant = body
+        .split("\"tenant\":{\"id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("tenant id")
+        .to_owned();
+    terminate(server);
+
+    let good = dir.join("catalog.csv");
+    std::fs::write(
+        &good,
+        "sku,title,format,barcode,bbfc\nA-1,Alpha,dvd,5012345678900,18\nA-2,Alpha,blu_ray,,R18\n",
+    )
+    .expect("write");
+    let imported = concord(&dir)
+        .args(["import", "catalog"])
+        .arg(&good)
+        .args(["--tenant", &tenant])
+        .output()
+        .expect("run");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&imported.stdout).contains("2 rows read, 2 applied, 0 refused")
+    );
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "sku,title,format\nB-1,Beta,dvd\nB-2,Beta,laserdisc\n").expect("write");
+    let refused = concord(&dir)
+        .args(["import", "catalog"])
+        .arg(&bad)
+        .args(["--tenant", &tenant])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("line 3: format: unknown format `laserdisc`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was applied"), "{stderr}");
+
+    let out = dir.join("export.csv");
+    let exported = concord(&dir)
+        .args(["export", "catalog", "--tenant", &tenant, "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let csv = std::fs::read_to_string(&out).expect("export");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.contains("A-1,Alpha,dvd,5012345678900,,,false,false,18,"),
+        "{csv}"
+    );
+    assert!(!csv.contains("B-1"), "the refused file applied nothing");
+
+    let unknown = concord(&dir)
+        .args([
+            "export",
+            "ledger",
+            "--tenant",
+            "tnt_00000000000000000000000000000000",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(unknown.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(dir);
 }

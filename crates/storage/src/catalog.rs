@@ -102,16 +102,7 @@ impl Scoped<'_> {
     /// Adds a product.
     pub async fn create_product(&self, draft: ProductDraft) -> Result<Product> {
         let txn = self.begin_write().await?;
-        let at = now();
-        let created = Product {
-            id: ProductId::generate(),
-            draft,
-            created_at: at,
-            updated_at: at,
-        };
-        product::Entity::insert(active_product(self, &created)?)
-            .exec_without_returning(&txn)
-            .await?;
+        let created = insert_product(self, &txn, draft).await?;
         txn.commit().await?;
         Ok(created)
     }
@@ -172,66 +163,7 @@ impl Scoped<'_> {
     pub async fn create_sku(&self, draft: SkuDraft) -> Result<Sku> {
         let txn = self.begin_write().await?;
         find_product(self, &txn, &draft.product_id).await?;
-        let id = SkuId::generate();
-        for component in &draft.components {
-            if component.quantity <= 0 {
-                return Err(StorageError::Conflict(
-                    "a kit component needs a quantity of at least 1".into(),
-                ));
-            }
-            let part = find_sku_row(self, &txn, &component.sku_id)
-                .await
-                .map_err(|e| match e {
-                    StorageError::NotFound => StorageError::Conflict(format!(
-                        "kit component {} does not exist",
-                        component.sku_id
-                    )),
-                    other => other,
-                })?;
-            if part.is_kit {
-                return Err(StorageError::Conflict(format!(
-                    "kit component {} is itself a kit",
-                    part.code
-                )));
-            }
-        }
-        let created = Sku {
-            id,
-            product_id: draft.product_id,
-            code: draft.code,
-            barcode: draft.barcode,
-            components: draft.components,
-            created_at: now(),
-        };
-        sku::Entity::insert(sku::ActiveModel {
-            id: Set(created.id.to_string()),
-            tenant_id: Set(self.tenant_id().to_string()),
-            product_id: Set(created.product_id.to_string()),
-            code: Set(created.code.to_string()),
-            barcode: Set(created.barcode.as_ref().map(ToString::to_string)),
-            gtin14: Set(created.barcode.as_ref().map(Barcode::gtin14)),
-            is_kit: Set(!created.components.is_empty()),
-            created_at: Set(created.created_at),
-        })
-        .exec_without_returning(&txn)
-        .await
-        .map_err(|e| match StorageError::from(e) {
-            StorageError::Conflict(_) => StorageError::Conflict(format!(
-                "SKU code {} or its barcode is already in the catalog",
-                created.code
-            )),
-            other => other,
-        })?;
-        for component in &created.components {
-            kit_component::Entity::insert(kit_component::ActiveModel {
-                kit_sku_id: Set(created.id.to_string()),
-                component_sku_id: Set(component.sku_id.to_string()),
-                tenant_id: Set(self.tenant_id().to_string()),
-                quantity: Set(component.quantity),
-            })
-            .exec_without_returning(&txn)
-            .await?;
-        }
+        let created = insert_sku(self, &txn, draft).await?;
         ledger::recompute_availability(self, &txn, std::slice::from_ref(&created.id)).await?;
         txn.commit().await?;
         Ok(created)
@@ -280,6 +212,94 @@ impl Scoped<'_> {
         txn.commit().await?;
         Ok(out)
     }
+}
+
+/// Inserts a SKU (and its kit components, checked to exist and not be kits themselves).
+pub(crate) async fn insert_sku(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+    draft: SkuDraft,
+) -> Result<Sku> {
+    let id = SkuId::generate();
+    for component in &draft.components {
+        if component.quantity <= 0 {
+            return Err(StorageError::Conflict(
+                "a kit component needs a quantity of at least 1".into(),
+            ));
+        }
+        let part = find_sku_row(scoped, db, &component.sku_id)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => StorageError::Conflict(format!(
+                    "kit component {} does not exist",
+                    component.sku_id
+                )),
+                other => other,
+            })?;
+        if part.is_kit {
+            return Err(StorageError::Conflict(format!(
+                "kit component {} is itself a kit",
+                part.code
+            )));
+        }
+    }
+    let created = Sku {
+        id,
+        product_id: draft.product_id,
+        code: draft.code,
+        barcode: draft.barcode,
+        components: draft.components,
+        created_at: now(),
+    };
+    sku::Entity::insert(sku::ActiveModel {
+        id: Set(created.id.to_string()),
+        tenant_id: Set(scoped.tenant_id().to_string()),
+        product_id: Set(created.product_id.to_string()),
+        code: Set(created.code.to_string()),
+        barcode: Set(created.barcode.as_ref().map(ToString::to_string)),
+        gtin14: Set(created.barcode.as_ref().map(Barcode::gtin14)),
+        is_kit: Set(!created.components.is_empty()),
+        created_at: Set(created.created_at),
+    })
+    .exec_without_returning(db)
+    .await
+    .map_err(|e| match StorageError::from(e) {
+        StorageError::Conflict(_) => StorageError::Conflict(format!(
+            "SKU code {} or its barcode is already in the catalog",
+            created.code
+        )),
+        other => other,
+    })?;
+    for component in &created.components {
+        kit_component::Entity::insert(kit_component::ActiveModel {
+            kit_sku_id: Set(created.id.to_string()),
+            component_sku_id: Set(component.sku_id.to_string()),
+            tenant_id: Set(scoped.tenant_id().to_string()),
+            quantity: Set(component.quantity),
+        })
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(created)
+}
+
+/// Inserts a product.
+pub(crate) async fn insert_product(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+    draft: ProductDraft,
+) -> Result<Product> {
+    let at = now();
+    let created = Product {
+        id: ProductId::generate(),
+        draft,
+        created_at: at,
+        updated_at: at,
+    };
+    product::Entity::insert(active_product(scoped, &created)?)
+        .exec_without_returning(db)
+        .await?;
+    Ok(created)
 }
 
 /// Keeps `limit` items and returns the cursor of the last kept one if more followed.
@@ -374,7 +394,8 @@ pub(crate) fn to_sku(row: sku::Model, components: Vec<KitComponent>) -> Result<S
     })
 }
 
-fn to_product(row: product::Model) -> Result<Product> {
+/// Reads a stored product.
+pub(crate) fn to_product(row: product::Model) -> Result<Product> {
     let classifications: Classifications = serde_json::from_str(&row.classifications)
         .map_err(|e| StorageError::Corrupt(format!("classifications of {}: {e}", row.id)))?;
     Ok(Product {

@@ -157,6 +157,16 @@ impl Store {
         Ok(TenantScope::new(tenant_id.clone(), decode::role(&m.role)?))
     }
 
+    /// Full access to a tenant for operator tooling (the `concord` command line, which holds
+    /// the database credentials anyway); fails if the tenant does not exist.
+    pub async fn operator_scope(&self, tenant_id: &TenantId) -> Result<TenantScope> {
+        tenant::Entity::find_by_id(tenant_id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        Ok(TenantScope::new(tenant_id.clone(), Role::Owner))
+    }
+
     /// The live API token whose secret hashes to `token_hash`, and the scope it opens: its
     /// tenant, with the weaker of its own role and its owner's current role. A token whose
     /// owner has left the tenant opens nothing.

@@ -22,6 +22,7 @@ mod store;
 mod tenancy;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod transfer;
 
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
@@ -38,6 +39,9 @@ pub use orders::{
 pub use records::*;
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};
+pub use transfer::{
+    CatalogEntry, CatalogRow, ImportReport, LedgerEntry, RowError, StockEntry, StockRow,
+};
 
 /// The current time at the precision every backend stores (microseconds), so a value
 /// returned from a write equals the value read back later.

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
+pub mod files;
 pub mod health;
 pub mod inventory;
 pub mod invitations;
@@ -129,6 +130,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{tenant_id}/oversells")
                     .route(web::get().to(orders::oversells)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/imports/catalog")
+                    .app_data(web::PayloadConfig::new(files::IMPORT_LIMIT))
+                    .route(web::post().to(files::import_catalog)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/imports/stock")
+                    .app_data(web::PayloadConfig::new(files::IMPORT_LIMIT))
+                    .route(web::post().to(files::import_stock)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/exports/{kind}")
+                    .route(web::get().to(files::export)),
             ),
     )
     .service(web::resource("/").route(web::get().to(home)))

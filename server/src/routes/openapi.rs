@@ -8,7 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, auth, catalog, channels, health, inventory, invitations, members, orders, tenants,
+    api_tokens, auth, catalog, channels, files, health, inventory, invitations, members, orders,
+    tenants,
 };
 
 /// Concord's HTTP API.
@@ -33,6 +34,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         channels::list_locations, channels::create_location, channels::list_connections,
         channels::create_connection, channels::get_connection, channels::configure_connection,
         orders::list, orders::get, orders::oversells, orders::ingest,
+        files::import_catalog, files::import_stock, files::export,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

@@ -5,6 +5,7 @@
 
 mod auth;
 mod errors;
+mod files;
 mod harness;
 mod health;
 mod inventory;

@@ -12,6 +12,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::sku::Entity",
+        from = "Column::ComponentSkuId",
+        to = "super::sku::Column::Id"
+    )]
+    Component,
+}
+
+impl Related<super::sku::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Component.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
