@@ -4,15 +4,12 @@
 //! edits reach the ledger. Every event is applied in one transaction; applying it again
 //! changes nothing, and events arriving out of order converge to the same state.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    ConnectionId, CustomerId, LocationId, OrderId, SkuId,
-    availability::allocate,
-    events::{CommerceEvent, CustomerSnapshot, InboundEvent, OrderSnapshot},
-    ledger::{Bucket, MovementReason, StockLevel},
-    orders::{LineStock, OrderStatus, OversellPolicy, normalize_email, normalize_phone},
+    ConnectionId, LocationId, OrderId, SkuId,
+    events::{CommerceEvent, InboundEvent},
+    ledger::MovementReason,
+    orders::{OrderStatus, OversellPolicy},
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -23,11 +20,12 @@ use sea_orm::{
 use crate::{
     AvailabilityChange, Change, NewMovement, Scoped, decode,
     entity::{
-        availability, connection, connection_location, customer, fulfilment, order, order_line,
-        oversell, payment, refund, return_receipt, sku, stock_level, stock_movement, tenant,
+        availability, connection, connection_location, fulfilment, order, order_line, payment,
+        refund, return_receipt, sku, tenant,
     },
     error::{Result, StorageError},
     ledger, now,
+    order_batch::{self, EventEffect, OrderOp, RunEvent},
 };
 
 /// What applying one event did.
@@ -67,21 +65,65 @@ impl Scoped<'_> {
         connection_id: &ConnectionId,
         event: &InboundEvent,
     ) -> Result<Applied> {
+        let mut applied = self
+            .apply_events(connection_id, std::slice::from_ref(event))
+            .await?;
+        Ok(applied.pop().unwrap_or_default())
+    }
+
+    /// Applies events from `connection_id` in order, in one transaction: all of them or, on
+    /// an error, none (the caller may then apply them one by one to isolate the bad one).
+    /// Consecutive order events go through the order engine together, in a few set-based
+    /// statements; each other event is applied on its own.
+    pub async fn apply_events(
+        &self,
+        connection_id: &ConnectionId,
+        events: &[InboundEvent],
+    ) -> Result<Vec<Applied>> {
         let txn = self.begin_write().await?;
         self.select::<connection::Entity>()
             .filter(connection::Column::Id.eq(connection_id.as_str()))
             .one(&txn)
             .await?
             .ok_or(StorageError::NotFound)?;
-        let ctx = Ctx {
-            scoped: self,
-            txn: &txn,
-            connection_id,
-            event,
-        };
-        let applied = ctx.apply().await?;
+        let mut out = Vec::with_capacity(events.len());
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let run_len = rest
+                .iter()
+                .take_while(|e| order_op(&e.event).is_ok())
+                .count();
+            if run_len == 0 {
+                out.push(
+                    Ctx {
+                        scoped: self,
+                        txn: &txn,
+                        connection_id,
+                        event: first,
+                    }
+                    .apply()
+                    .await?,
+                );
+                rest = &rest[1..];
+                continue;
+            }
+            let run = rest[..run_len]
+                .iter()
+                .map(|e| {
+                    Ok(RunEvent {
+                        event_id: &e.event_id,
+                        occurred_at: e.occurred_at,
+                        op: order_op(&e.event)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.extend(applied_from_run(
+                order_batch::apply_run(self, &txn, connection_id, &run).await?,
+            ));
+            rest = &rest[run_len..];
+        }
         txn.commit().await?;
-        Ok(applied)
+        Ok(out)
     }
 
     /// The tenant's oversell policy.
@@ -105,12 +147,53 @@ impl Scoped<'_> {
     }
 }
 
-async fn load_policy(scoped: &Scoped<'_>, db: &impl ConnectionTrait) -> Result<OversellPolicy> {
+pub(crate) async fn load_policy(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+) -> Result<OversellPolicy> {
     let row = tenant::Entity::find_by_id(scoped.tenant_id().to_string())
         .one(db)
         .await?
         .ok_or(StorageError::NotFound)?;
     decode::parsed(&row.oversell_policy, str::parse)
+}
+
+/// The order-engine operation for an order event; an error for any other event.
+fn order_op(event: &CommerceEvent) -> Result<OrderOp<'_>> {
+    match event {
+        CommerceEvent::OrderPlaced(s) | CommerceEvent::OrderUpdated(s) => Ok(OrderOp::Snapshot(s)),
+        CommerceEvent::OrderCancelled {
+            order_id,
+            updated_at,
+        } => Ok(OrderOp::Cancel {
+            order_id,
+            updated_at: *updated_at,
+        }),
+        _ => Err(StorageError::Conflict("not an order event".into())),
+    }
+}
+
+/// Turns the engine's effects into outcomes; the run's offer changes go with its last event.
+fn applied_from_run(
+    (effects, availability): (Vec<EventEffect>, Vec<AvailabilityChange>),
+) -> Vec<Applied> {
+    let last = effects.len().saturating_sub(1);
+    let mut availability = Some(availability);
+    effects
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| Applied {
+            order_id: e.order_id,
+            movements: e.movements,
+            availability: if i == last {
+                availability.take().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+            oversells: e.oversells,
+            ignored: None,
+        })
+        .collect()
 }
 
 struct Ctx<'a> {
@@ -129,22 +212,25 @@ impl Ctx<'_> {
         self.connection_id.to_string()
     }
 
+    /// Runs order operations through the engine within this event's transaction.
+    async fn run_orders(&self, run: &[RunEvent<'_>]) -> Result<Applied> {
+        let outcome =
+            order_batch::apply_run(self.scoped, self.txn, self.connection_id, run).await?;
+        Ok(applied_from_run(outcome).pop().unwrap_or_default())
+    }
+
     async fn apply(&self) -> Result<Applied> {
         match &self.event.event {
-            CommerceEvent::OrderPlaced(snapshot) | CommerceEvent::OrderUpdated(snapshot) => {
-                let order = self.merge_order(snapshot).await?;
-                self.settle_order(&order).await
-            }
-            CommerceEvent::OrderCancelled {
-                order_id,
-                updated_at,
-            } => {
-                let order = self.order_or_placeholder(order_id, "XXX").await?;
-                if *updated_at >= order.source_updated_at {
-                    self.set_status(&order.id, OrderStatus::Cancelled, *updated_at)
-                        .await?;
-                }
-                self.settle_order(&order.id).await
+            CommerceEvent::OrderPlaced(_)
+            | CommerceEvent::OrderUpdated(_)
+            | CommerceEvent::OrderCancelled { .. } => {
+                // Order events go through the order engine (see `Scoped::apply_events`).
+                self.run_orders(&[RunEvent {
+                    event_id: &self.event.event_id,
+                    occurred_at: self.event.occurred_at,
+                    op: order_op(&self.event.event)?,
+                }])
+                .await
             }
             CommerceEvent::PaymentCaptured(p) | CommerceEvent::PaymentFailed(p) => {
                 let status = if matches!(self.event.event, CommerceEvent::PaymentCaptured(_)) {
@@ -285,7 +371,14 @@ impl Ctx<'_> {
                             .await?;
                     }
                 }
-                self.settle_order(&order.id).await
+                self.run_orders(&[RunEvent {
+                    event_id: &self.event.event_id,
+                    occurred_at: self.event.occurred_at,
+                    op: OrderOp::Settle {
+                        order_id: &f.order_id,
+                    },
+                }])
+                .await
             }
             CommerceEvent::StockLevelReported { sku, quantity, .. } => {
                 let Some(found) = self.sku_by_code(sku).await? else {
@@ -343,277 +436,6 @@ impl Ctx<'_> {
                 p.product_id
             ))),
         }
-    }
-
-    /// Merges a snapshot into the stored order: the newer of the two decides status, totals
-    /// and customer; lines are added if new and updated only from a newer snapshot.
-    async fn merge_order(&self, s: &OrderSnapshot) -> Result<String> {
-        let stored = self.find_order(&s.order_id).await?;
-        let newer = stored
-            .as_ref()
-            .is_none_or(|o| s.updated_at >= o.source_updated_at);
-        let customer_id = match &s.customer {
-            Some(c) if newer => self.merge_customer(c).await?,
-            _ => stored.as_ref().and_then(|o| o.customer_id.clone()),
-        };
-        let location_id = self.mapped_location(s.location.as_deref()).await?;
-        let id = match &stored {
-            Some(o) => o.id.clone(),
-            None => OrderId::generate().to_string(),
-        };
-        if newer {
-            let at = now();
-            // A hold placed by Concord (oversell policy) outlives the platform's "open".
-            let held = stored
-                .as_ref()
-                .is_some_and(|o| o.status == OrderStatus::OnHold.as_str());
-            let status = if held && s.status == OrderStatus::Open {
-                OrderStatus::OnHold
-            } else {
-                s.status
-            };
-            order::Entity::insert(order::ActiveModel {
-                id: Set(id.clone()),
-                tenant_id: Set(self.tenant()),
-                connection_id: Set(self.connection_id.to_string()),
-                external_id: Set(s.order_id.clone()),
-                status: Set(status.as_str().to_owned()),
-                currency: Set(s.currency.to_uppercase()),
-                total_minor: Set(s.total_minor),
-                customer_id: Set(customer_id),
-                location_id: Set(location_id.as_ref().map(ToString::to_string)),
-                oversold: Set(stored.as_ref().is_some_and(|o| o.oversold)),
-                placed_at: Set(s.placed_at),
-                source_updated_at: Set(s.updated_at),
-                created_at: Set(stored.as_ref().map_or(at, |o| o.created_at)),
-                updated_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::column(order::Column::Id)
-                    .update_columns([
-                        order::Column::Status,
-                        order::Column::Currency,
-                        order::Column::TotalMinor,
-                        order::Column::CustomerId,
-                        order::Column::LocationId,
-                        order::Column::PlacedAt,
-                        order::Column::SourceUpdatedAt,
-                        order::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(self.txn)
-            .await?;
-        }
-        for line in &s.lines {
-            let sku_id = self.sku_by_code(&line.sku).await?.map(|k| k.id);
-            let model = order_line::ActiveModel {
-                id: Set(format!("oli_{}", uuid_simple())),
-                tenant_id: Set(self.tenant()),
-                order_id: Set(id.clone()),
-                external_line_id: Set(line.line_id.clone()),
-                sku_code: Set(line.sku.clone()),
-                sku_id: Set(sku_id),
-                location_id: Set(None),
-                quantity: Set(Ord::max(line.quantity, 0)),
-                fulfilled_quantity: Set(Ord::max(line.fulfilled_quantity, 0)),
-                fulfilled_by_events: Set(0),
-                unit_price_minor: Set(line.unit_price_minor),
-            };
-            // Fulfilled units only grow, so the largest figure any snapshot reported wins,
-            // whatever order snapshots arrive in; quantities and prices follow the newest.
-            let mut conflict = OnConflict::columns([
-                order_line::Column::OrderId,
-                order_line::Column::ExternalLineId,
-            ]);
-            conflict.value(
-                order_line::Column::FulfilledQuantity,
-                Expr::cust(
-                    "CASE WHEN excluded.fulfilled_quantity > order_lines.fulfilled_quantity \
-                     THEN excluded.fulfilled_quantity ELSE order_lines.fulfilled_quantity END",
-                ),
-            );
-            if newer {
-                conflict.update_columns([
-                    order_line::Column::Quantity,
-                    order_line::Column::UnitPriceMinor,
-                ]);
-            }
-            let conflict = conflict.to_owned();
-            order_line::Entity::insert(model)
-                .on_conflict(conflict)
-                .exec_without_returning(self.txn)
-                .await?;
-        }
-        Ok(id)
-    }
-
-    /// Brings every line's stock effect in line with the order's stored state, allocating
-    /// unallocated lines, and applies the oversell policy to lines that came up short.
-    async fn settle_order(&self, order_id: &str) -> Result<Applied> {
-        let order = self.order_by_id(order_id).await?;
-        let status: OrderStatus = decode::parsed(&order.status, str::parse)?;
-        let lines = self
-            .scoped
-            .select::<order_line::Entity>()
-            .filter(order_line::Column::OrderId.eq(order_id))
-            .all(self.txn)
-            .await?;
-        let applied = self.applied_by_line(order_id).await?;
-        let mut moves = Vec::new();
-        let mut placed = Vec::new();
-        for line in &lines {
-            let Some(sku_id) = &line.sku_id else { continue };
-            let fulfilled = Ord::max(line.fulfilled_quantity, line.fulfilled_by_events);
-            let desired = LineStock::desired(status, line.quantity, fulfilled);
-            let done = applied
-                .get(&line.external_line_id)
-                .copied()
-                .unwrap_or_default();
-            let compensations = desired.compensations(done);
-            if compensations.is_empty() {
-                continue;
-            }
-            let location_id = match &line.location_id {
-                Some(l) => decode::id(l)?,
-                None => match self.allocate_line(&order, sku_id).await? {
-                    Some(l) => {
-                        order_line::Entity::update_many()
-                            .col_expr(order_line::Column::LocationId, Expr::value(l.to_string()))
-                            .filter(order_line::Column::Id.eq(line.id.as_str()))
-                            .filter(order_line::Column::TenantId.eq(self.tenant()))
-                            .exec(self.txn)
-                            .await?;
-                        l
-                    }
-                    None => continue,
-                },
-            };
-            let sku_id: SkuId = decode::id(sku_id)?;
-            if takes_stock(&compensations) {
-                placed.push((sku_id.clone(), location_id.clone()));
-            }
-            for (reason, delta) in compensations {
-                moves.push(NewMovement {
-                    sku_id: sku_id.clone(),
-                    location_id: location_id.clone(),
-                    reason,
-                    change: Change::Delta(delta),
-                    idempotency_key: None,
-                    source: Some((self.connection_id.clone(), self.event.event_id.clone())),
-                    order_line: Some((decode::id(order_id)?, line.external_line_id.clone())),
-                    actor: self.actor(),
-                    note: None,
-                    occurred_at: self.event.occurred_at,
-                });
-            }
-        }
-        let recorded = ledger::record(self.scoped, self.txn, moves).await?;
-        let oversells = self.check_oversell(&order, &placed).await?;
-        Ok(Applied {
-            order_id: Some(decode::id(order_id)?),
-            movements: recorded.movements.len(),
-            availability: recorded.availability,
-            oversells,
-            ignored: None,
-        })
-    }
-
-    /// Records and handles lines whose location is now promised beyond its stock.
-    async fn check_oversell(
-        &self,
-        order: &order::Model,
-        placed: &[(SkuId, LocationId)],
-    ) -> Result<Vec<Oversold>> {
-        let status: OrderStatus = decode::parsed(&order.status, str::parse)?;
-        if status == OrderStatus::Cancelled {
-            return Ok(Vec::new());
-        }
-        let policy = load_policy(self.scoped, self.txn).await?;
-        let mut found = Vec::new();
-        for (sku_id, location_id) in placed {
-            let Some(level) =
-                stock_level::Entity::find_by_id((sku_id.to_string(), location_id.to_string()))
-                    .filter(stock_level::Column::TenantId.eq(self.tenant()))
-                    .one(self.txn)
-                    .await?
-            else {
-                continue;
-            };
-            let shortfall = StockLevel {
-                on_hand: level.on_hand,
-                committed: level.committed,
-            }
-            .shortfall();
-            let already = self
-                .scoped
-                .select::<oversell::Entity>()
-                .filter(oversell::Column::OrderId.eq(order.id.as_str()))
-                .filter(oversell::Column::SkuId.eq(sku_id.as_str()))
-                .one(self.txn)
-                .await?
-                .is_some();
-            if shortfall == 0 || already {
-                continue;
-            }
-            oversell::Entity::insert(oversell::ActiveModel {
-                id: Set(format!("ovs_{}", uuid_simple())),
-                tenant_id: Set(self.tenant()),
-                order_id: Set(order.id.clone()),
-                sku_id: Set(sku_id.to_string()),
-                location_id: Set(location_id.to_string()),
-                shortfall: Set(shortfall),
-                policy: Set(policy.as_str().to_owned()),
-                created_at: Set(now()),
-            })
-            .exec_without_returning(self.txn)
-            .await?;
-            let new_status = if policy == OversellPolicy::Hold {
-                OrderStatus::OnHold
-            } else {
-                status
-            };
-            order::Entity::update_many()
-                .col_expr(order::Column::Oversold, Expr::value(true))
-                .col_expr(order::Column::Status, Expr::value(new_status.as_str()))
-                .filter(order::Column::Id.eq(order.id.as_str()))
-                .filter(order::Column::TenantId.eq(self.tenant()))
-                .exec(self.txn)
-                .await?;
-            tracing::warn!(order = %order.id, sku = %sku_id, shortfall, policy = policy.as_str(), "oversold");
-            found.push(Oversold {
-                order_id: decode::id(&order.id)?,
-                sku_id: sku_id.clone(),
-                location_id: location_id.clone(),
-                shortfall,
-                policy,
-            });
-        }
-        Ok(found)
-    }
-
-    /// Stock each line of the order already holds, from the ledger.
-    async fn applied_by_line(&self, order_id: &str) -> Result<BTreeMap<String, LineStock>> {
-        let rows = self
-            .scoped
-            .select::<stock_movement::Entity>()
-            .filter(stock_movement::Column::OrderId.eq(order_id))
-            .all(self.txn)
-            .await?;
-        let mut held: BTreeMap<String, LineStock> = BTreeMap::new();
-        for m in rows {
-            let Some(line) = m.order_line_id else {
-                continue;
-            };
-            let reason: MovementReason = decode::parsed(&m.reason, str::parse)?;
-            let entry = held.entry(line).or_default();
-            match reason.bucket() {
-                Bucket::Committed => entry.committed += m.delta,
-                Bucket::OnHand if reason == MovementReason::Sale => entry.sold -= m.delta,
-                Bucket::OnHand => {}
-            }
-        }
-        Ok(held)
     }
 
     /// Puts units back on the shelf for a refund or return, at the order line's location.
@@ -684,15 +506,6 @@ impl Ctx<'_> {
             .await?)
     }
 
-    async fn order_by_id(&self, id: &str) -> Result<order::Model> {
-        self.scoped
-            .select::<order::Entity>()
-            .filter(order::Column::Id.eq(id))
-            .one(self.txn)
-            .await?
-            .ok_or(StorageError::NotFound)
-    }
-
     /// The stored order, or an empty open one to attach records to until its snapshot
     /// arrives (its time is the epoch, so any snapshot supersedes it).
     async fn order_or_placeholder(
@@ -739,71 +552,6 @@ impl Ctx<'_> {
         .exec_without_returning(self.txn)
         .await?;
         Ok(model)
-    }
-
-    async fn set_status(
-        &self,
-        order_id: &str,
-        status: OrderStatus,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        order::Entity::update_many()
-            .col_expr(order::Column::Status, Expr::value(status.as_str()))
-            .col_expr(order::Column::SourceUpdatedAt, Expr::value(at))
-            .col_expr(order::Column::UpdatedAt, Expr::value(now()))
-            .filter(order::Column::Id.eq(order_id))
-            .filter(order::Column::TenantId.eq(self.tenant()))
-            .exec(self.txn)
-            .await?;
-        Ok(())
-    }
-
-    /// The customer with the same normalized email or phone, or a new one.
-    async fn merge_customer(&self, c: &CustomerSnapshot) -> Result<Option<String>> {
-        let email = c.email.as_deref().and_then(normalize_email);
-        let phone = c.phone.as_deref().and_then(normalize_phone);
-        if email.is_none() && phone.is_none() {
-            return Ok(None);
-        }
-        let mut any = sea_orm::Condition::any();
-        if let Some(e) = &email {
-            any = any.add(customer::Column::Email.eq(e.as_str()));
-        }
-        if let Some(p) = &phone {
-            any = any.add(customer::Column::Phone.eq(p.as_str()));
-        }
-        if let Some(found) = self
-            .scoped
-            .select::<customer::Entity>()
-            .filter(any)
-            .one(self.txn)
-            .await?
-        {
-            customer::Entity::update_many()
-                .col_expr(customer::Column::Email, Expr::value(email.or(found.email)))
-                .col_expr(customer::Column::Phone, Expr::value(phone.or(found.phone)))
-                .col_expr(
-                    customer::Column::Name,
-                    Expr::value(c.name.clone().or(found.name)),
-                )
-                .filter(customer::Column::Id.eq(found.id.as_str()))
-                .filter(customer::Column::TenantId.eq(self.tenant()))
-                .exec(self.txn)
-                .await?;
-            return Ok(Some(found.id));
-        }
-        let id = CustomerId::generate().to_string();
-        customer::Entity::insert(customer::ActiveModel {
-            id: Set(id.clone()),
-            tenant_id: Set(self.tenant()),
-            email: Set(email),
-            phone: Set(phone),
-            name: Set(c.name.clone()),
-            created_at: Set(now()),
-        })
-        .exec_without_returning(self.txn)
-        .await?;
-        Ok(Some(id))
     }
 
     async fn sku_by_code(&self, code: &str) -> Result<Option<sku::Model>> {
@@ -853,45 +601,6 @@ impl Ctx<'_> {
             .map(|l| decode::id(&l.location_id))
             .collect()
     }
-
-    /// The order's own location (POS), else the sourcing location with most free stock.
-    async fn allocate_line(
-        &self,
-        order: &order::Model,
-        sku_id: &str,
-    ) -> Result<Option<LocationId>> {
-        if let Some(l) = &order.location_id {
-            return Ok(Some(decode::id(l)?));
-        }
-        let sourcing = self.sourcing().await?;
-        let mut candidates = Vec::with_capacity(sourcing.len());
-        for location in sourcing {
-            let level = stock_level::Entity::find_by_id((sku_id.to_owned(), location.to_string()))
-                .filter(stock_level::Column::TenantId.eq(self.tenant()))
-                .one(self.txn)
-                .await?
-                .map(|l| StockLevel {
-                    on_hand: l.on_hand,
-                    committed: l.committed,
-                })
-                .unwrap_or_default();
-            candidates.push((location, level));
-        }
-        Ok(allocate(candidates))
-    }
-}
-
-/// Whether movements lower what is free to sell (a new reservation or an unreserved sale),
-/// which is when a location can become oversold.
-fn takes_stock(moves: &[(MovementReason, i64)]) -> bool {
-    let sellable_change: i64 = moves
-        .iter()
-        .map(|(reason, delta)| match reason.bucket() {
-            Bucket::Committed => -delta,
-            Bucket::OnHand => *delta,
-        })
-        .sum();
-    sellable_change < 0
 }
 
 fn ignored(reason: String) -> Applied {

@@ -14,7 +14,7 @@ use concord_domain::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
@@ -254,10 +254,16 @@ pub(crate) async fn record(
     let mut touched = BTreeSet::new();
     for m in moves {
         ensure_sku(scoped, txn, &m.sku_id).await?;
-        let level = upsert_level(txn, &tenant, &m.sku_id, &m.location_id, m.reason, 0).await?;
         let delta = match m.change {
             Change::Delta(d) => d,
-            Change::CountTo(counted) => counted - level.on_hand,
+            Change::CountTo(counted) => {
+                // Take the row's lock before reading it, so the difference is exact.
+                add_to_level(txn, &tenant, &m.sku_id, &m.location_id, m.reason, 0).await?;
+                counted
+                    - read_level(txn, &tenant, &m.sku_id, &m.location_id)
+                        .await?
+                        .on_hand
+            }
         };
         let recorded_at = now();
         let inserted = stock_movement::Entity::insert(stock_movement::ActiveModel {
@@ -285,14 +291,17 @@ pub(crate) async fn record(
             .do_nothing()
             .to_owned(),
         )
-        .exec_without_returning(txn)
-        .await?;
-        if inserted == 0 {
-            recorded.duplicates += 1;
-            continue;
-        }
-        upsert_level(txn, &tenant, &m.sku_id, &m.location_id, m.reason, delta).await?;
-        let id = last_movement_id(scoped, txn, &m.sku_id).await?;
+        .exec(txn)
+        .await;
+        let id = match inserted {
+            Ok(done) => done.last_insert_id,
+            Err(DbErr::RecordNotInserted) => {
+                recorded.duplicates += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        add_to_level(txn, &tenant, &m.sku_id, &m.location_id, m.reason, delta).await?;
         recorded.movements.push(Movement {
             id,
             sku_id: m.sku_id.clone(),
@@ -324,16 +333,15 @@ async fn ensure_sku(scoped: &Scoped<'_>, txn: &DatabaseTransaction, id: &SkuId) 
     Ok(())
 }
 
-/// Adds `delta` to the level's bucket for `reason` (creating the row at zero) and returns
-/// the level after.
-async fn upsert_level(
+/// Adds `delta` to the level's bucket for `reason`, creating the row at zero.
+async fn add_to_level(
     txn: &DatabaseTransaction,
     tenant: &str,
     sku_id: &SkuId,
     location_id: &LocationId,
     reason: MovementReason,
     delta: i64,
-) -> Result<StockLevel> {
+) -> Result<()> {
     let (on_hand, committed) = match reason.bucket() {
         Bucket::OnHand => (delta, 0),
         Bucket::Committed => (0, delta),
@@ -364,6 +372,15 @@ async fn upsert_level(
     )
     .exec_without_returning(txn)
     .await?;
+    Ok(())
+}
+
+async fn read_level(
+    txn: &DatabaseTransaction,
+    tenant: &str,
+    sku_id: &SkuId,
+    location_id: &LocationId,
+) -> Result<StockLevel> {
     let row = stock_level::Entity::find_by_id((sku_id.to_string(), location_id.to_string()))
         .filter(stock_level::Column::TenantId.eq(tenant))
         .one(txn)
@@ -373,21 +390,6 @@ async fn upsert_level(
         on_hand: row.on_hand,
         committed: row.committed,
     })
-}
-
-async fn last_movement_id(
-    scoped: &Scoped<'_>,
-    txn: &DatabaseTransaction,
-    sku_id: &SkuId,
-) -> Result<i64> {
-    scoped
-        .select::<stock_movement::Entity>()
-        .filter(stock_movement::Column::SkuId.eq(sku_id.as_str()))
-        .order_by_desc(stock_movement::Column::Id)
-        .one(txn)
-        .await?
-        .map(|m| m.id)
-        .ok_or(StorageError::NotFound)
 }
 
 fn to_movement(r: stock_movement::Model) -> Result<Movement> {

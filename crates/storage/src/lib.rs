@@ -15,6 +15,7 @@ mod events;
 mod identity;
 mod inventory;
 mod ledger;
+mod order_batch;
 mod orders;
 mod records;
 mod scope;

@@ -39,15 +39,20 @@ enum Place {
 impl TestDatabase {
     /// Creates and migrates a database on the backend `DATABASE_URL` names (SQLite if unset).
     pub async fn create() -> Result<Self> {
+        let url = std::env::var("DATABASE_URL").ok();
+        Self::create_on(url.as_deref(), 4).await
+    }
+
+    /// Creates and migrates a database beside `url` (a fresh schema of that PostgreSQL
+    /// database, or a temporary SQLite file when `url` is not PostgreSQL), with a pool of
+    /// `pool` connections.
+    pub async fn create_on(url: Option<&str>, pool: u32) -> Result<Self> {
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let unique = uuid::Uuid::now_v7().simple().to_string();
-        let db = match std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| u.starts_with("postgres"))
-        {
+        let db = match url.filter(|u| u.starts_with("postgres")).map(str::to_owned) {
             Some(url) => {
                 let admin = Database::connect(url.clone()).await?;
                 drop_stale_schemas(&admin, stamp).await?;
@@ -57,7 +62,7 @@ impl TestDatabase {
                     .await?;
                 let mut options = ConnectOptions::new(url.clone());
                 options.set_schema_search_path(name.clone());
-                let store = Store::connect_with(options, 4).await?;
+                let store = Store::connect_with(options, pool).await?;
                 Self {
                     store,
                     url,
@@ -67,7 +72,7 @@ impl TestDatabase {
             None => {
                 let path = std::env::temp_dir().join(format!("concord-test-{unique}.db"));
                 let url = format!("sqlite://{}?mode=rwc", path.display());
-                let store = Store::connect(&url, 4).await?;
+                let store = Store::connect(&url, pool).await?;
                 Self {
                     store,
                     url,

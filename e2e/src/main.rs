@@ -1,0 +1,68 @@
+//! `concord-bench`: measures Concord on this machine and prints one JSON line per scenario
+//! (the last line of standard output). Figures, not pass/fail: see `e2e/README.md`.
+
+mod scenarios;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmarks for Concord.
+#[derive(Debug, Parser)]
+#[command(name = "concord-bench")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Apply sale events to the ledger: events per second, and the ledger checked after.
+    Apply {
+        /// Database (`sqlite://…?mode=rwc` or `postgres://…`); a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Sale events to apply.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// SKUs the sales spread over.
+        #[arg(long, default_value_t = 10_000)]
+        skus: usize,
+        /// Concurrent appliers.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 50)]
+        batch: usize,
+    },
+    /// List and search the inventory view: p50/p95 latency.
+    Inventory {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// SKUs in the catalog.
+        #[arg(long, default_value_t = 100_000)]
+        skus: usize,
+        /// Queries to time.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let line = match Cli::parse().scenario {
+        Scenario::Apply {
+            database_url,
+            events,
+            skus,
+            concurrency,
+            batch,
+        } => scenarios::apply(database_url, events, skus, concurrency, batch).await?,
+        Scenario::Inventory {
+            database_url,
+            skus,
+            queries,
+        } => scenarios::inventory(database_url, skus, queries).await?,
+    };
+    println!("{line}");
+    Ok(())
+}
