@@ -479,6 +479,7 @@ pub(crate) async fn recompute_availability(
             .unwrap_or_default()
     };
     let mut changes = Vec::new();
+    let mut rows_out = Vec::new();
     let computed_at = now();
     for connection in load_connections(scoped, txn).await? {
         for row in &rows {
@@ -501,14 +502,24 @@ pub(crate) async fn recompute_availability(
             if before == Some(after) {
                 continue;
             }
-            availability::Entity::insert(availability::ActiveModel {
+            rows_out.push(availability::ActiveModel {
                 sku_id: Set(row.id.clone()),
                 connection_id: Set(connection.id.to_string()),
                 tenant_id: Set(tenant.to_owned()),
                 available: Set(after),
                 reported: Set(None),
                 computed_at: Set(computed_at),
-            })
+            });
+            changes.push(AvailabilityChange {
+                sku_id: decode::id(&row.id)?,
+                connection_id: connection.id.clone(),
+                before,
+                after,
+            });
+        }
+    }
+    for chunk in rows_out.chunks(AVAILABILITY_CHUNK) {
+        availability::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::columns([
                     availability::Column::SkuId,
@@ -522,13 +533,9 @@ pub(crate) async fn recompute_availability(
             )
             .exec_without_returning(txn)
             .await?;
-            changes.push(AvailabilityChange {
-                sku_id: decode::id(&row.id)?,
-                connection_id: connection.id.clone(),
-                before,
-                after,
-            });
-        }
     }
     Ok(changes)
 }
+
+/// Offers written per statement.
+const AVAILABILITY_CHUNK: usize = 500;
