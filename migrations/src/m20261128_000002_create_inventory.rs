@@ -161,6 +161,7 @@ fn tables() -> Vec<TableCreateStatement> {
                 text(col("code")),
                 text_null(col("barcode")),
                 text_null(col("gtin14")),
+                text(col("search_text")),
                 boolean(col("is_kit")),
                 timestamp_with_time_zone(col("created_at")),
             ],

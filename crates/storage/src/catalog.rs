@@ -117,6 +117,7 @@ impl Scoped<'_> {
         product::Entity::update(active_product(self, &found)?)
             .exec(&txn)
             .await?;
+        refresh_search_text(self, &txn, id, &found.draft.title).await?;
         txn.commit().await?;
         Ok(found)
     }
@@ -162,8 +163,8 @@ impl Scoped<'_> {
     /// Adds a SKU (or a kit, when it has components) to a product.
     pub async fn create_sku(&self, draft: SkuDraft) -> Result<Sku> {
         let txn = self.begin_write().await?;
-        find_product(self, &txn, &draft.product_id).await?;
-        let created = insert_sku(self, &txn, draft).await?;
+        let product = find_product(self, &txn, &draft.product_id).await?;
+        let created = insert_sku(self, &txn, draft, &product.draft.title).await?;
         ledger::recompute_availability(self, &txn, std::slice::from_ref(&created.id)).await?;
         txn.commit().await?;
         Ok(created)
@@ -219,6 +220,7 @@ pub(crate) async fn insert_sku(
     scoped: &Scoped<'_>,
     db: &impl ConnectionTrait,
     draft: SkuDraft,
+    title: &str,
 ) -> Result<Sku> {
     let id = SkuId::generate();
     for component in &draft.components {
@@ -258,6 +260,7 @@ pub(crate) async fn insert_sku(
         code: Set(created.code.to_string()),
         barcode: Set(created.barcode.as_ref().map(ToString::to_string)),
         gtin14: Set(created.barcode.as_ref().map(Barcode::gtin14)),
+        search_text: Set(search_text(created.code.as_str(), title)),
         is_kit: Set(!created.components.is_empty()),
         created_at: Set(created.created_at),
     })
@@ -300,6 +303,38 @@ pub(crate) async fn insert_product(
         .exec_without_returning(db)
         .await?;
     Ok(created)
+}
+
+/// What inventory search matches against: the SKU code and the title, lower-cased, in one
+/// column so a search scans one plain column instead of joining and lower-casing.
+pub(crate) fn search_text(code: &str, title: &str) -> String {
+    format!("{code} {title}").to_lowercase()
+}
+
+/// Rewrites the search text of a product's SKUs after its title changed.
+pub(crate) async fn refresh_search_text(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+    product_id: &ProductId,
+    title: &str,
+) -> Result<()> {
+    let skus = scoped
+        .select::<sku::Entity>()
+        .filter(sku::Column::ProductId.eq(product_id.as_str()))
+        .all(db)
+        .await?;
+    for s in skus {
+        sku::Entity::update_many()
+            .col_expr(
+                sku::Column::SearchText,
+                Expr::value(search_text(&s.code, title)),
+            )
+            .filter(sku::Column::TenantId.eq(scoped.tenant_id().as_str()))
+            .filter(sku::Column::Id.eq(s.id.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Keeps `limit` items and returns the cursor of the last kept one if more followed.

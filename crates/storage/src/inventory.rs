@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use concord_domain::{Barcode, LocationId, ProductId, SkuId, catalog::Format, ledger::StockLevel};
 use sea_orm::{
     ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Condition, Expr, ExprTrait, Func, Query},
+    sea_query::{Condition, Expr, ExprTrait, Query},
 };
 
 use crate::{
@@ -74,19 +74,7 @@ impl Scoped<'_> {
             query = query.filter(sku::Column::Code.gt(after.as_str()));
         }
         if let Some(term) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pattern = like_pattern(term);
-            let mut any = Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col((sku::Entity, sku::Column::Code))))
-                        .like(pattern.clone()),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col((
-                        product::Entity,
-                        product::Column::Title,
-                    ))))
-                    .like(pattern),
-                );
+            let mut any = Condition::any().add(sku::Column::SearchText.like(like_pattern(term)));
             if let Ok(barcode) = Barcode::parse(term) {
                 any = any.add(sku::Column::Gtin14.eq(barcode.gtin14()));
             }

@@ -11,13 +11,13 @@ use concord_domain::{
     ledger::{MovementReason, StockLevel},
 };
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 
 use crate::{
     Change, KitComponent, NewMovement, Product, ProductDraft, Scoped, Sku, SkuDraft,
-    catalog::{insert_product, insert_sku, to_product, to_sku},
+    catalog::{insert_product, insert_sku, refresh_search_text, to_product, to_sku},
     decode,
     entity::{kit_component, location, product, sku, stock_level, stock_movement},
     error::{Result, StorageError},
@@ -26,6 +26,9 @@ use crate::{
 
 /// Stock rows recorded per ledger write during an import.
 const STOCK_CHUNK: usize = 500;
+/// Rows between planner-statistics refreshes during a PostgreSQL import: a bulk load
+/// outgrows the statistics the query plans were made with.
+const ANALYZE_EVERY: u64 = 10_000;
 /// Row errors kept in a report (the count covers all of them).
 const MAX_REPORTED_ERRORS: usize = 1000;
 
@@ -158,6 +161,9 @@ impl Scoped<'_> {
                 Ok(row) if !row.components.is_empty() => deferred.push((line, row)),
                 Ok(row) => kits.extend(apply_row(self, &txn, &mut report, line, row).await?),
             }
+            if report.rows.is_multiple_of(ANALYZE_EVERY) {
+                refresh_statistics(&txn, "skus, products").await?;
+            }
         }
         for (line, row) in deferred {
             kits.extend(apply_row(self, &txn, &mut report, line, row).await?);
@@ -236,6 +242,9 @@ impl Scoped<'_> {
             report.applied += 1;
             if pending.len() >= STOCK_CHUNK && (partial || report.error_count == 0) {
                 ledger::record(self, &txn, std::mem::take(&mut pending)).await?;
+            }
+            if report.rows.is_multiple_of(ANALYZE_EVERY) {
+                refresh_statistics(&txn, "stock_levels, stock_movements, availability").await?;
             }
         }
         if partial || report.error_count == 0 {
@@ -432,6 +441,15 @@ async fn apply_row(
     }
 }
 
+/// Refreshes PostgreSQL's statistics for `tables` mid-import (a no-op on SQLite, whose
+/// planner does not depend on them this way).
+async fn refresh_statistics(txn: &DatabaseTransaction, tables: &str) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("ANALYZE {tables}")).await?;
+    }
+    Ok(())
+}
+
 /// Commits when every row was good or partial import was asked for; otherwise rolls back.
 async fn finish(
     scoped: &Scoped<'_>,
@@ -518,8 +536,16 @@ async fn upsert_catalog_row(
                 }
                 other => other,
             })?;
+        refresh_search_text(
+            scoped,
+            db,
+            &decode::id(&found.product_id)?,
+            &row.product.title,
+        )
+        .await?;
         return Ok(None);
     }
+    let title = row.product.title.clone();
     let product_id = match scoped
         .select::<product::Entity>()
         .filter(product::Column::Title.eq(row.product.title.as_str()))
@@ -557,6 +583,7 @@ async fn upsert_catalog_row(
             barcode: row.barcode,
             components,
         },
+        &title,
     )
     .await?;
     Ok(is_kit.then_some(created.id))

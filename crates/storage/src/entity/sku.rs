@@ -11,6 +11,8 @@ pub struct Model {
     pub barcode: Option<String>,
     pub gtin14: Option<String>,
     pub is_kit: bool,
+    #[sea_orm(column_type = "Text")]
+    pub search_text: String,
     pub created_at: DateTimeUtc,
 }
 
