@@ -4,7 +4,7 @@
 //! Writes come first in every transaction here (a level upsert before any read of it), so
 //! SQLite takes its write lock at once and concurrent writers queue instead of failing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
@@ -14,7 +14,8 @@ use concord_domain::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
@@ -354,25 +355,52 @@ async fn add_to_level(
         committed: Set(committed),
         updated_at: Set(now()),
     })
-    .on_conflict(
-        OnConflict::columns([stock_level::Column::SkuId, stock_level::Column::LocationId])
-            .value(
-                stock_level::Column::OnHand,
-                Expr::cust("stock_levels.on_hand + excluded.on_hand"),
-            )
-            .value(
-                stock_level::Column::Committed,
-                Expr::cust("stock_levels.committed + excluded.committed"),
-            )
-            .value(
-                stock_level::Column::UpdatedAt,
-                Expr::cust("excluded.updated_at"),
-            )
-            .to_owned(),
-    )
+    .on_conflict(add_to_levels())
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+/// The upsert clause that adds an inserted level row's figures to the stored ones.
+pub(crate) fn add_to_levels() -> OnConflict {
+    OnConflict::columns([stock_level::Column::SkuId, stock_level::Column::LocationId])
+        .value(
+            stock_level::Column::OnHand,
+            Expr::cust("stock_levels.on_hand + excluded.on_hand"),
+        )
+        .value(
+            stock_level::Column::Committed,
+            Expr::cust("stock_levels.committed + excluded.committed"),
+        )
+        .value(
+            stock_level::Column::UpdatedAt,
+            Expr::cust("excluded.updated_at"),
+        )
+        .to_owned()
+}
+
+/// The stored levels of `skus` at every location, keyed by (SKU id, location id).
+pub(crate) async fn levels_of<'s>(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+    skus: impl IntoIterator<Item = &'s str>,
+) -> Result<HashMap<(String, String), StockLevel>> {
+    Ok(scoped
+        .select::<stock_level::Entity>()
+        .filter(stock_level::Column::SkuId.is_in(skus))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| {
+            (
+                (l.sku_id, l.location_id),
+                StockLevel {
+                    on_hand: l.on_hand,
+                    committed: l.committed,
+                },
+            )
+        })
+        .collect())
 }
 
 async fn read_level(
@@ -448,22 +476,7 @@ pub(crate) async fn recompute_availability(
         .map(|r| r.id.as_str())
         .collect();
     stocked.extend(components.iter().map(|c| c.component_sku_id.as_str()));
-    let levels: BTreeMap<(String, String), StockLevel> = scoped
-        .select::<stock_level::Entity>()
-        .filter(stock_level::Column::SkuId.is_in(stocked.iter().copied()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|l| {
-            (
-                (l.sku_id, l.location_id),
-                StockLevel {
-                    on_hand: l.on_hand,
-                    committed: l.committed,
-                },
-            )
-        })
-        .collect();
+    let levels = levels_of(scoped, txn, stocked.iter().copied()).await?;
     let existing: BTreeMap<(String, String), i64> = scoped
         .select::<availability::Entity>()
         .filter(availability::Column::SkuId.is_in(affected.iter().map(String::as_str)))
