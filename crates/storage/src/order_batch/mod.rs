@@ -18,7 +18,7 @@ use concord_domain::{
     ledger::{Bucket, MovementReason, StockLevel},
     orders::{LineStock, OrderStatus, normalize_email, normalize_phone},
 };
-use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, QueryFilter};
 
 mod flush;
 
