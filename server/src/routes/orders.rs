@@ -246,24 +246,46 @@ pub async fn ingest(
         }
         .into());
     }
-    let mut outcomes = Vec::with_capacity(body.events.len());
-    for raw in &body.events {
-        let event: InboundEvent = match serde_json::from_value(raw.clone()) {
-            Ok(e) => e,
-            Err(e) => {
-                outcomes.push(json!({ "status": "invalid", "error": e.to_string() }));
-                continue;
+    let parsed: Vec<Result<InboundEvent, String>> = body
+        .events
+        .iter()
+        .map(|raw| serde_json::from_value(raw.clone()).map_err(|e| e.to_string()))
+        .collect();
+    let valid: Vec<InboundEvent> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    // All valid events in one transaction; if one is refused, apply them one by one so the
+    // others still land and the refused one is named.
+    let applied: Vec<Value> = match repos.apply_events(&connection_id, &valid).await {
+        Ok(all) => valid
+            .iter()
+            .zip(all)
+            .map(|(e, a)| outcome_json(&e.event_id, a))
+            .collect(),
+        Err(StorageError::Conflict(_)) => {
+            let mut one_by_one = Vec::with_capacity(valid.len());
+            for event in &valid {
+                one_by_one.push(match repos.apply_event(&connection_id, event).await {
+                    Ok(a) => outcome_json(&event.event_id, a),
+                    Err(StorageError::Conflict(message)) => {
+                        json!({ "event_id": event.event_id, "status": "rejected", "error": message })
+                    }
+                    Err(other) => return Err(ApiError::from(other)),
+                });
             }
-        };
-        let outcome = match repos.apply_event(&connection_id, &event).await {
-            Ok(applied) => outcome_json(&event.event_id, applied),
-            Err(StorageError::Conflict(message)) => {
-                json!({ "event_id": event.event_id, "status": "rejected", "error": message })
-            }
-            Err(other) => return Err(ApiError::from(other)),
-        };
-        outcomes.push(outcome);
-    }
+            one_by_one
+        }
+        Err(other) => return Err(ApiError::from(other)),
+    };
+    let mut applied = applied.into_iter();
+    let outcomes: Vec<Value> = parsed
+        .into_iter()
+        .map(|p| match p {
+            Ok(_) => applied.next().unwrap_or(Value::Null),
+            Err(error) => json!({ "status": "invalid", "error": error }),
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "results": outcomes })))
 }
 

@@ -535,3 +535,41 @@ async fn the_oversell_policy_is_a_tenant_setting() {
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
     app.cleanup().await;
 }
+
+#[actix_web::test]
+async fn a_refused_event_is_named_and_the_others_still_land() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@refused.test", "Refused").await;
+    let s = Stocked::create(&app, &owner).await;
+    let base = format!("/api/v1/tenants/{}", owner.tenant_id);
+    let kit = app
+        .post(
+            &format!("{base}/skus"),
+            json!({ "product_id": s.product_id, "code": "MV-PAIR", "components": [{ "sku_id": s.sku_id, "quantity": 2 }] }),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(kit.status, StatusCode::CREATED, "{}", kit.text);
+    let adjust = |id: &str, sku: &str| {
+        json!({ "event_id": id, "occurred_at": "2026-11-28T09:00:00Z", "type": "stock_adjusted",
+                "sku": sku, "location": null, "delta": -1, "note": null })
+    };
+    let results = send(
+        &app,
+        &owner,
+        &s.connection_id,
+        vec![adjust("ok", "MV-DVD"), adjust("kit", "MV-PAIR")],
+    )
+    .await;
+    assert_eq!(results[0]["status"], "applied");
+    assert_eq!(results[0]["movements"], 1);
+    assert_eq!(results[1]["status"], "rejected");
+    assert!(
+        results[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("kit")),
+        "{results}"
+    );
+    assert_eq!(level(&app, &owner, &s).await, (9, 0, 8));
+    app.cleanup().await;
+}
