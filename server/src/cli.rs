@@ -1,12 +1,12 @@
 //! The `concord` command line.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app, config::Settings, state::AppState, telemetry, transfer, worker};
+use crate::{app, config::Settings, state::AppState, telemetry, transfer, webhook_cli, worker};
 
 /// Concord: one truth about stock, orders and payments across every channel.
 #[derive(Debug, Parser)]
@@ -54,6 +54,12 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Debug a platform's webhook deliveries.
+    Webhook {
+        /// What to do.
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Export a tenant's catalog, stock levels or ledger as CSV.
     Export {
         /// What to export.
@@ -68,6 +74,13 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+}
+
+/// `concord webhook …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Check a delivery's signature as the intake would.
+    Verify(webhook_cli::VerifyArgs),
 }
 
 /// Files `concord import` reads.
@@ -91,8 +104,18 @@ pub enum ExportKind {
 }
 
 impl Cli {
-    /// Loads the configuration and runs the chosen command.
-    pub async fn run(self) -> anyhow::Result<()> {
+    /// Loads the configuration and runs the chosen command; returns the exit code.
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        if let Command::Webhook {
+            command: WebhookCommand::Verify(args),
+        } = &self.command
+        {
+            return Ok(webhook_cli::verify(args));
+        }
+        self.run_with_settings().await.map(|()| ExitCode::SUCCESS)
+    }
+
+    async fn run_with_settings(self) -> anyhow::Result<()> {
         let mut settings = Settings::load(self.config.as_deref())?;
         telemetry::init(settings.log_format, &settings.log_level);
         match self.command {
@@ -127,6 +150,7 @@ impl Cli {
                 }
                 transfer::export(&settings, kind, &tenant, out.as_deref()).await
             }
+            Command::Webhook { .. } => unreachable!("handled before loading the configuration"),
             Command::Migrate { database_url } => {
                 if let Some(url) = database_url {
                     settings.database_url = url;

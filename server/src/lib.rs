@@ -14,4 +14,5 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod transfer;
+pub mod webhook_cli;
 pub mod worker;

@@ -5,7 +5,7 @@ use clap::Parser;
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     match concord_server::cli::Cli::parse().run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

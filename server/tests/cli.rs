@@ -309,3 +309,56 @@ fn import_and_export_round_trip_a_catalog_from_the_command_line() {
     assert_eq!(unknown.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn webhook_verify_checks_standard_webhooks_deliveries() {
+    let dir = temp_dir();
+    let body = dir.join("body.json");
+    std::fs::write(&body, br#"{"test": 2432232314}"#).expect("write");
+    let run = |secret: &str, now: &str| {
+        concord(&dir)
+            .args([
+                "webhook",
+                "verify",
+                "--platform",
+                "standard-webhooks",
+                "--body",
+            ])
+            .arg(&body)
+            .args(["--secret", secret, "--now", now])
+            .args(["--header", "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek"])
+            .args(["--header", "Webhook-Timestamp: 1614265330"])
+            .args([
+                "--header",
+                "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            ])
+            .output()
+            .expect("run")
+    };
+    let valid = run("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "1614265330");
+    assert_eq!(
+        valid.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&valid.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&valid.stdout).trim(),
+        r#"{"valid":true}"#
+    );
+    let wrong = run("whsec_c2VjcmV0c2VjcmV0c2VjcmV0", "1614265330");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stdout).contains(r#""valid":false"#));
+    let stale = run("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "1614275330");
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stale.stdout).contains("tolerance"));
+
+    let unknown = concord(&dir)
+        .args(["webhook", "verify", "--platform", "myspace", "--body"])
+        .arg(&body)
+        .output()
+        .expect("run");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("shopify, square"));
+    let _ = std::fs::remove_dir_all(dir);
+}
