@@ -37,11 +37,12 @@ pub fn app(
     >,
 > {
     let limit = state.settings.api_body_limit;
+    let webhook_limit = state.settings.webhook_body_limit;
     App::new()
         .app_data(web::Data::new(state))
         .app_data(error::json_config(limit))
         .app_data(web::PayloadConfig::new(limit))
-        .configure(routes::configure)
+        .configure(|cfg| routes::configure(cfg, webhook_limit))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::new(
                 StatusCode::NOT_FOUND,

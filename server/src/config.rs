@@ -55,6 +55,7 @@ struct Raw {
     log_format: LogFormat,
     log_level: String,
     api_body_limit: usize,
+    webhook_body_limit: usize,
     login_max_failures: u32,
     login_window_secs: u64,
     session_ttl_hours: i64,
@@ -107,6 +108,8 @@ pub struct Settings {
     pub log_level: String,
     /// Largest JSON body accepted.
     pub api_body_limit: usize,
+    /// Largest webhook delivery accepted.
+    pub webhook_body_limit: usize,
     /// Failed sign-ins allowed per email within the window.
     pub login_max_failures: u32,
     /// The sign-in rate-limit window.
@@ -191,6 +194,7 @@ impl Settings {
         for (key, value) in [
             ("db_max_connections", u64::from(raw.db_max_connections)),
             ("api_body_limit", raw.api_body_limit as u64),
+            ("webhook_body_limit", raw.webhook_body_limit as u64),
             ("login_max_failures", u64::from(raw.login_max_failures)),
             ("login_window_secs", raw.login_window_secs),
         ] {
@@ -238,6 +242,7 @@ impl Settings {
             log_format: raw.log_format,
             log_level: raw.log_level,
             api_body_limit: raw.api_body_limit,
+            webhook_body_limit: raw.webhook_body_limit,
             login_max_failures: raw.login_max_failures,
             login_window_secs: raw.login_window_secs,
             session_ttl_hours: raw.session_ttl_hours,

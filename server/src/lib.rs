@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod metrics;
 pub mod routes;
+pub mod secret_box;
 pub mod state;
 pub mod telemetry;
 pub mod transfer;

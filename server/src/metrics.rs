@@ -24,6 +24,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    deliveries: IntCounterVec,
 }
 
 impl Metrics {
@@ -45,9 +46,18 @@ impl Metrics {
             ),
             &["method", "route"],
         )?;
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook deliveries accepted, by platform and whether new or a redelivery",
+            ),
+            &["platform", "kind"],
+        )?;
+        registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
+            deliveries,
             registry,
             requests,
             latency,
@@ -57,6 +67,12 @@ impl Metrics {
     /// The registry, for other modules to add instruments to.
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Counts an accepted delivery: new, or a redelivery acknowledged without processing.
+    pub fn count_delivery(&self, platform: &str, fresh: bool) {
+        let kind = if fresh { "new" } else { "duplicate" };
+        self.deliveries.with_label_values(&[platform, kind]).inc();
     }
 
     /// Everything in Prometheus text format.

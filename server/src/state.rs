@@ -6,7 +6,9 @@ use anyhow::Context;
 use concord_storage::Store;
 use redis::aio::ConnectionManager;
 
-use crate::{auth::rate_limit::LoginLimiter, config::Settings, metrics::Metrics};
+use crate::{
+    auth::rate_limit::LoginLimiter, config::Settings, metrics::Metrics, secret_box::SecretBox,
+};
 
 /// Shared application state, cheap to clone.
 #[derive(Clone)]
@@ -21,6 +23,8 @@ pub struct AppState {
     pub redis: Option<ConnectionManager>,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Encrypts platform secrets at rest.
+    pub secrets: SecretBox,
 }
 
 impl AppState {
@@ -47,7 +51,9 @@ impl AppState {
             ),
             None => LoginLimiter::in_memory(settings.login_max_failures, window),
         };
+        let secrets = SecretBox::new(settings.token_encryption_key.expose())?;
         Ok(Self {
+            secrets,
             store,
             settings: Arc::new(settings),
             limiter,

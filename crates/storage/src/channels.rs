@@ -126,6 +126,7 @@ impl Scoped<'_> {
             safety_buffer: Set(0),
             allocation_kind: Set(None),
             allocation_value: Set(None),
+            webhook_secret: Set(None),
             created_at: Set(created.created_at),
         })
         .exec_without_returning(&txn)

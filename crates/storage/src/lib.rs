@@ -13,6 +13,7 @@ mod entity;
 mod error;
 mod events;
 mod identity;
+mod intake;
 mod inventory;
 mod ledger;
 mod order_batch;
@@ -29,6 +30,7 @@ pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
+pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget};
 pub use inventory::{InventoryQuery, InventoryRow};
 pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,

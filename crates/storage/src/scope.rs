@@ -74,6 +74,7 @@ tenant_owned!(
     return_receipt,
     fulfilment,
     oversell,
+    inbound_event,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

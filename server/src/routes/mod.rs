@@ -13,11 +13,12 @@ pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod tenants;
+pub mod webhooks;
 
 use actix_web::web;
 
-/// Registers every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route; webhook deliveries may be up to `webhook_limit` bytes.
+pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
     cfg.service(
         web::scope("/api/v1")
             .service(web::resource("/auth/signup").route(web::post().to(auth::signup)))
@@ -144,9 +145,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{tenant_id}/exports/{kind}")
                     .route(web::get().to(files::export)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/webhook-secret")
+                    .route(web::post().to(webhooks::issue_secret)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/inbound-events")
+                    .route(web::get().to(webhooks::list_inbound)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/inbound-events/{event_id}/replay")
+                    .route(web::post().to(webhooks::replay)),
             ),
     )
     .service(web::resource("/").route(web::get().to(home)))
+    .service(
+        web::resource("/webhooks/{platform}/{connection_id}")
+            .app_data(web::PayloadConfig::new(webhook_limit))
+            .route(web::post().to(webhooks::intake)),
+    )
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
     .service(web::resource("/metrics").route(web::get().to(health::metrics)));

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     api_tokens, auth, catalog, channels, files, health, inventory, invitations, members, orders,
-    tenants,
+    tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -35,6 +35,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         channels::create_connection, channels::get_connection, channels::configure_connection,
         orders::list, orders::get, orders::oversells, orders::ingest,
         files::import_catalog, files::import_stock, files::export,
+        webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

@@ -160,6 +160,21 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/tenants/{tenant_id}/exports/{kind}",
             None,
         ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhook-secret",
+            Some(json!({})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/inbound-events",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/inbound-events/{event_id}/replay",
+            Some(json!({})),
+        ),
     ]
 }
 
@@ -223,6 +238,7 @@ impl Victim {
             .replace("{connection_id}", &self.connection_id)
             .replace("{order_id}", &self.order_id)
             .replace("{kind}", "ledger")
+            .replace("{event_id}", "1")
     }
 
     fn fill_body(&self, body: Option<Value>, tenant_id: &str) -> Option<Value> {

@@ -15,3 +15,4 @@ mod orders;
 mod postgres_only;
 mod redis_only;
 mod tokens;
+mod webhooks;

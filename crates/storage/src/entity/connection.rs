@@ -12,6 +12,7 @@ pub struct Model {
     pub safety_buffer: i64,
     pub allocation_kind: Option<String>,
     pub allocation_value: Option<i64>,
+    pub webhook_secret: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

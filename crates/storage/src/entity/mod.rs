@@ -7,6 +7,7 @@ pub(crate) mod connection;
 pub(crate) mod connection_location;
 pub(crate) mod customer;
 pub(crate) mod fulfilment;
+pub(crate) mod inbound_event;
 pub(crate) mod invitation;
 pub(crate) mod kit_component;
 pub(crate) mod location;

@@ -1,0 +1,207 @@
+//! Webhook intake and its operator views: deliveries are verified on the raw bytes, stored
+//! as received (a redelivery is acknowledged, not processed again) and answered at once; a
+//! worker applies them. Connections of platform `custom` sign with the Standard Webhooks
+//! scheme and carry Concord's normalized events (`{"events":[…]}`), for merchants' own
+//! systems; the other platforms arrive with their connectors.
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chrono::{DateTime, Utc};
+use concord_connectors::standard_webhooks::{self, Delivery};
+use concord_domain::{ConnectionId, Permission};
+use concord_storage::{InboundRecord, StorageError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    auth::TenantAccess,
+    error::{ApiError, ApiResult, ErrorBody},
+    routes::path_id,
+    state::AppState,
+};
+
+/// The platform whose deliveries this build verifies at the intake.
+pub const CUSTOM_PLATFORM: &str = "custom";
+
+/// Receives a platform's webhook delivery.
+#[utoipa::path(post, path = "/webhooks/{platform}/{connection_id}", tag = "webhooks",
+    params(("platform" = String, Path), ("connection_id" = String, Path),
+        ("webhook-id" = String, Header), ("webhook-timestamp" = String, Header), ("webhook-signature" = String, Header)),
+    request_body(content = String, description = "The delivery as the platform sends it"),
+    responses((status = 202, description = "Accepted for processing"), (status = 200, description = "A redelivery, already accepted"),
+        (status = 401, body = ErrorBody, description = "Bad or missing signature"), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn intake(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (platform, raw_id) = path.into_inner();
+    let connection_id: ConnectionId = path_id(&raw_id)?;
+    let target = state.store.intake_target(&connection_id).await?;
+    if target.platform != platform || platform != CUSTOM_PLATFORM {
+        return Err(ApiError::not_found());
+    }
+    let sealed = target
+        .sealed_secret
+        .ok_or_else(|| invalid_signature("no signing secret is set for this connection"))?;
+    let secret = state.secrets.open(&sealed).map_err(ApiError::internal)?;
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let delivery = Delivery {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: &body,
+    };
+    standard_webhooks::verify(&secret, delivery, Utc::now().timestamp())
+        .map_err(|reason| invalid_signature(&reason.to_string()))?;
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    let id = delivery.id.unwrap_or_default();
+    let fresh = state
+        .store
+        .scoped(&target.scope)
+        .store_inbound(&connection_id, id, text)
+        .await?;
+    state.metrics.count_delivery(&platform, fresh);
+    Ok(if fresh {
+        HttpResponse::Accepted().json(json!({ "accepted": true }))
+    } else {
+        HttpResponse::Ok().json(json!({ "accepted": true, "duplicate": true }))
+    })
+}
+
+fn invalid_signature(reason: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_signature",
+        format!("the delivery is not authentic: {reason}"),
+    )
+}
+
+/// A new signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookSecretOut {
+    /// The secret (`whsec_…`), shown once; sign deliveries with the Standard Webhooks scheme.
+    pub secret: String,
+    /// Where to send deliveries.
+    pub url: String,
+}
+
+/// Issues a new signing secret for a `custom` connection, replacing any earlier one
+/// (owner, admin). The secret is stored encrypted and shown only now.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhook-secret", tag = "webhooks",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 201, body = WebhookSecretOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not a custom connection")))]
+pub async fn issue_secret(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    if connection.platform != CUSTOM_PLATFORM {
+        return Err(ApiError::conflict(format!(
+            "{} connections are verified with the platform's own secret, set when connecting",
+            connection.platform
+        )));
+    }
+    let secret = format!(
+        "{}{}",
+        standard_webhooks::SECRET_PREFIX,
+        crate::auth::secrets::random_secret_base64()
+    );
+    repos
+        .set_webhook_secret(
+            &id,
+            state.secrets.seal(&secret).map_err(ApiError::internal)?,
+        )
+        .await?;
+    let url = format!(
+        "{}/webhooks/{CUSTOM_PLATFORM}/{id}",
+        state.settings.public_url
+    );
+    Ok(HttpResponse::Created().json(WebhookSecretOut { secret, url }))
+}
+
+/// A stored delivery.
+#[derive(Serialize, ToSchema)]
+pub struct InboundOut {
+    /// Its id.
+    pub id: i64,
+    /// The connection it came from.
+    pub connection_id: String,
+    /// The platform's delivery id.
+    pub external_id: String,
+    /// `pending`, `processing`, `processed`, `failed` or `dead`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<InboundRecord> for InboundOut {
+    fn from(r: InboundRecord) -> Self {
+        Self {
+            id: r.id,
+            connection_id: r.connection_id,
+            external_id: r.external_id,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            received_at: r.received_at,
+        }
+    }
+}
+
+/// Delivery filters.
+#[derive(Deserialize, IntoParams)]
+pub struct InboundParams {
+    /// Only in this status (`dead` lists the dead letters).
+    pub status: Option<String>,
+}
+
+/// Received deliveries, newest first (the webhook delivery log and its dead letters).
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/inbound-events", tag = "webhooks",
+    params(("tenant_id" = String, Path), InboundParams),
+    responses((status = 200, body = Vec<InboundOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_inbound(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    params: web::Query<InboundParams>,
+) -> ApiResult<web::Json<Vec<InboundOut>>> {
+    let found = access
+        .repos(&state)
+        .inbound_events(params.status.as_deref(), 200)
+        .await?;
+    Ok(web::Json(found.into_iter().map(Into::into).collect()))
+}
+
+/// Puts a dead or failed delivery back in line (owner, admin, staff).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/inbound-events/{event_id}/replay", tag = "webhooks",
+    params(("tenant_id" = String, Path), ("event_id" = i64, Path)),
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn replay(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::Operate)?;
+    let id: i64 = path.1.parse().map_err(|_| ApiError::not_found())?;
+    access
+        .repos(&state)
+        .replay_inbound(id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => ApiError::not_found(),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Accepted().finish())
+}
