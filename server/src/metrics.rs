@@ -64,11 +64,6 @@ impl Metrics {
         })
     }
 
-    /// The registry, for other modules to add instruments to.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     /// Counts an accepted delivery: new, or a redelivery acknowledged without processing.
     pub fn count_delivery(&self, platform: &str, fresh: bool) {
         let kind = if fresh { "new" } else { "duplicate" };

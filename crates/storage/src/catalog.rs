@@ -179,24 +179,6 @@ impl Scoped<'_> {
         Ok(found)
     }
 
-    /// The SKU with this code, or with this barcode (any GTIN form).
-    pub async fn sku_by_code_or_barcode(&self, code_or_barcode: &str) -> Result<Sku> {
-        let txn = self.begin().await?;
-        let mut query = self.select::<sku::Entity>();
-        query = match Barcode::parse(code_or_barcode) {
-            Ok(barcode) => query.filter(
-                sku::Column::Code
-                    .eq(code_or_barcode.trim())
-                    .or(sku::Column::Gtin14.eq(barcode.gtin14())),
-            ),
-            Err(_) => query.filter(sku::Column::Code.eq(code_or_barcode.trim())),
-        };
-        let row = query.one(&txn).await?.ok_or(StorageError::NotFound)?;
-        let found = with_components(self, &txn, row).await?;
-        txn.commit().await?;
-        Ok(found)
-    }
-
     /// The SKUs of a product.
     pub async fn skus_of(&self, product_id: &ProductId) -> Result<Vec<Sku>> {
         let txn = self.begin().await?;

@@ -126,14 +126,6 @@ impl Scoped<'_> {
         Ok(out)
     }
 
-    /// The tenant's oversell policy.
-    pub async fn oversell_policy(&self) -> Result<OversellPolicy> {
-        let txn = self.begin().await?;
-        let policy = load_policy(self, &txn).await?;
-        txn.commit().await?;
-        Ok(policy)
-    }
-
     /// Sets the tenant's oversell policy.
     pub async fn set_oversell_policy(&self, policy: OversellPolicy) -> Result<()> {
         let txn = self.begin_write().await?;

@@ -212,28 +212,6 @@ impl Scoped<'_> {
         txn.commit().await?;
         rows.into_iter().map(to_channel_availability).collect()
     }
-
-    /// Notes the figure a platform reports showing for a SKU, for discrepancy flags.
-    pub async fn record_reported(
-        &self,
-        sku_id: &SkuId,
-        connection_id: &ConnectionId,
-        quantity: i64,
-    ) -> Result<()> {
-        let txn = self.begin_write().await?;
-        let done = availability::Entity::update_many()
-            .col_expr(availability::Column::Reported, Expr::value(quantity))
-            .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
-            .filter(availability::Column::SkuId.eq(sku_id.as_str()))
-            .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
-            .exec(&txn)
-            .await?;
-        if done.rows_affected == 0 {
-            return Err(StorageError::NotFound);
-        }
-        txn.commit().await?;
-        Ok(())
-    }
 }
 
 pub(crate) fn to_channel_availability(r: availability::Model) -> Result<ChannelAvailability> {

@@ -319,13 +319,7 @@ impl Scoped<'_> {
         limit: u64,
     ) -> Result<Vec<StockEntry>> {
         let txn = self.begin().await?;
-        let locations: HashMap<String, String> = self
-            .select::<location::Entity>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.name))
-            .collect();
+        let locations = location_names(self, &txn).await?;
         let mut query = self
             .select::<sku::Entity>()
             .filter(sku::Column::IsKit.eq(false))
@@ -369,13 +363,7 @@ impl Scoped<'_> {
     /// One page of the whole ledger for export, in sequence order after `after`.
     pub async fn ledger_entries(&self, after: Option<i64>, limit: u64) -> Result<Vec<LedgerEntry>> {
         let txn = self.begin().await?;
-        let locations: HashMap<String, String> = self
-            .select::<location::Entity>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l.name))
-            .collect();
+        let locations = location_names(self, &txn).await?;
         let mut query = self
             .select::<stock_movement::Entity>()
             .order_by_asc(stock_movement::Column::Id)
@@ -448,6 +436,20 @@ async fn refresh_statistics(txn: &DatabaseTransaction, tables: &str) -> Result<(
         txn.execute_unprepared(&format!("ANALYZE {tables}")).await?;
     }
     Ok(())
+}
+
+/// Location names by id, for exports that show names.
+async fn location_names(
+    scoped: &Scoped<'_>,
+    txn: &DatabaseTransaction,
+) -> Result<HashMap<String, String>> {
+    Ok(scoped
+        .select::<location::Entity>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect())
 }
 
 /// Commits when every row was good or partial import was asked for; otherwise rolls back.
