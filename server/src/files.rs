@@ -284,12 +284,13 @@ pub async fn write_ledger(repos: &Scoped<'_>, out: impl std::io::Write) -> Resul
     loop {
         let page = repos.ledger_entries(after, EXPORT_PAGE).await?;
         let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        for m in &page {
+        after = Some(last.movement.id);
+        for e in &page {
+            let m = &e.movement;
             csv.write_record([
                 m.id.to_string(),
-                m.sku.clone(),
-                m.location.clone(),
+                e.sku.clone(),
+                e.location.clone(),
                 m.reason.to_string(),
                 m.delta.to_string(),
                 m.source_connection_id.clone().unwrap_or_default(),

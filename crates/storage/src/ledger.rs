@@ -398,7 +398,8 @@ async fn read_level(
     })
 }
 
-fn to_movement(r: stock_movement::Model) -> Result<Movement> {
+/// Reads a stored movement.
+pub(crate) fn to_movement(r: stock_movement::Model) -> Result<Movement> {
     Ok(Movement {
         id: r.id,
         sku_id: decode::id(&r.sku_id)?,

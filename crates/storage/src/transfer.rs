@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use concord_domain::{
     Barcode, LocationId, SkuId,
     catalog::SkuCode,
@@ -16,12 +15,12 @@ use sea_orm::{
 };
 
 use crate::{
-    Change, KitComponent, NewMovement, Product, ProductDraft, Scoped, Sku, SkuDraft,
+    Change, KitComponent, Movement, NewMovement, Product, ProductDraft, Scoped, Sku, SkuDraft,
     catalog::{insert_product, insert_sku, refresh_search_text, to_product, to_sku},
     decode,
     entity::{kit_component, location, product, sku, stock_level, stock_movement},
     error::{Result, StorageError},
-    ledger,
+    ledger::{self, to_movement},
 };
 
 /// Stock rows recorded per ledger write during an import.
@@ -114,28 +113,12 @@ pub struct StockEntry {
 /// A ledger entry for export.
 #[derive(Debug, Clone)]
 pub struct LedgerEntry {
-    /// Ledger sequence number.
-    pub id: i64,
-    /// SKU code.
+    /// The movement.
+    pub movement: Movement,
+    /// Its SKU's code.
     pub sku: String,
-    /// Location name.
+    /// Its location's name.
     pub location: String,
-    /// Why.
-    pub reason: MovementReason,
-    /// Units.
-    pub delta: i64,
-    /// The channel that caused it.
-    pub source_connection_id: Option<String>,
-    /// The platform event that caused it.
-    pub source_event_id: Option<String>,
-    /// Who.
-    pub actor: String,
-    /// Explanation.
-    pub note: Option<String>,
-    /// When it happened.
-    pub occurred_at: DateTime<Utc>,
-    /// When it was recorded.
-    pub recorded_at: DateTime<Utc>,
 }
 
 impl Scoped<'_> {
@@ -383,21 +366,18 @@ impl Scoped<'_> {
         txn.commit().await?;
         rows.into_iter()
             .map(|m| {
+                let sku = codes
+                    .get(&m.sku_id)
+                    .cloned()
+                    .unwrap_or_else(|| m.sku_id.clone());
+                let location = locations
+                    .get(&m.location_id)
+                    .cloned()
+                    .unwrap_or_else(|| m.location_id.clone());
                 Ok(LedgerEntry {
-                    id: m.id,
-                    sku: codes.get(&m.sku_id).cloned().unwrap_or(m.sku_id),
-                    location: locations
-                        .get(&m.location_id)
-                        .cloned()
-                        .unwrap_or(m.location_id),
-                    reason: decode::parsed(&m.reason, str::parse)?,
-                    delta: m.delta,
-                    source_connection_id: m.source_connection_id,
-                    source_event_id: m.source_event_id,
-                    actor: m.actor,
-                    note: m.note,
-                    occurred_at: m.occurred_at,
-                    recorded_at: m.recorded_at,
+                    movement: to_movement(m)?,
+                    sku,
+                    location,
                 })
             })
             .collect()
