@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod live;
 pub mod metrics;
 pub mod routes;
 pub mod secret_box;

@@ -7,7 +7,8 @@ use concord_storage::Store;
 use redis::aio::ConnectionManager;
 
 use crate::{
-    auth::rate_limit::LoginLimiter, config::Settings, metrics::Metrics, secret_box::SecretBox,
+    auth::rate_limit::LoginLimiter, config::Settings, live::LiveHub, metrics::Metrics,
+    secret_box::SecretBox,
 };
 
 /// Shared application state, cheap to clone.
@@ -25,22 +26,27 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Encrypts platform secrets at rest.
     pub secrets: SecretBox,
+    /// Live updates to browsers.
+    pub live: LiveHub,
 }
 
 impl AppState {
     /// Connects to Redis if configured and assembles the state.
     pub async fn build(settings: Settings, store: Store) -> anyhow::Result<Self> {
         let window = Duration::from_secs(settings.login_window_secs);
-        let redis = match &settings.redis_url {
+        let (redis, live) = match &settings.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
                     .with_context(|| "redis_url is not a valid Redis URL".to_owned())?;
-                let conn = ConnectionManager::new(client)
+                let conn = ConnectionManager::new(client.clone())
                     .await
                     .context("cannot reach Redis at redis_url; start it or unset REDIS_URL")?;
-                Some(conn)
+                let live = LiveHub::redis(client, conn.clone(), &settings.redis_prefix)
+                    .await
+                    .context("cannot subscribe to live updates on Redis")?;
+                (Some(conn), live)
             }
-            None => None,
+            None => (None, LiveHub::local()),
         };
         let limiter = match &redis {
             Some(conn) => LoginLimiter::redis(
@@ -53,6 +59,7 @@ impl AppState {
         };
         let secrets = SecretBox::new(settings.token_encryption_key.expose())?;
         Ok(Self {
+            live,
             secrets,
             store,
             settings: Arc::new(settings),

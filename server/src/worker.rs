@@ -92,7 +92,13 @@ async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
         .apply_events(&delivery.connection_id, &parsed.events)
         .await
     {
-        Ok(_) => InboundOutcome::Processed,
+        Ok(applied) => {
+            state
+                .live
+                .applied(delivery.scope.tenant_id().as_str(), &applied)
+                .await;
+            InboundOutcome::Processed
+        }
         Err(StorageError::Conflict(message)) => InboundOutcome::Dead { error: message },
         Err(StorageError::NotFound) => InboundOutcome::Dead {
             error: "the connection no longer exists".into(),

@@ -379,7 +379,7 @@ pub async fn adjust(
         }
     };
     let repos = access.repos(&state);
-    repos
+    let recorded = repos
         .record_movements(vec![NewMovement {
             sku_id: id.clone(),
             location_id,
@@ -393,6 +393,10 @@ pub async fn adjust(
             occurred_at: Utc::now(),
         }])
         .await?;
+    state
+        .live
+        .stock_changed(access.scope.tenant_id().as_str(), &recorded.availability)
+        .await;
     Ok(HttpResponse::Created().json(SkuStockOut::load(&repos, &id).await?))
 }
 
@@ -452,12 +456,16 @@ pub async fn transfer(
         occurred_at: Utc::now(),
     };
     let repos = access.repos(&state);
-    repos
+    let recorded = repos
         .record_movements(vec![
             leg(from, -body.quantity, "out"),
             leg(to, body.quantity, "in"),
         ])
         .await?;
+    state
+        .live
+        .stock_changed(access.scope.tenant_id().as_str(), &recorded.availability)
+        .await;
     Ok(HttpResponse::Created().json(SkuStockOut::load(&repos, &id).await?))
 }
 

@@ -9,6 +9,7 @@ pub mod files;
 pub mod health;
 pub mod inventory;
 pub mod invitations;
+pub mod live;
 pub mod members;
 pub mod openapi;
 pub mod orders;
@@ -150,6 +151,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/webhook-secret")
                     .route(web::post().to(webhooks::issue_secret)),
             )
+            .service(web::resource("/tenants/{tenant_id}/live").route(web::get().to(live::stream)))
             .service(
                 web::resource("/tenants/{tenant_id}/inbound-events")
                     .route(web::get().to(webhooks::list_inbound)),

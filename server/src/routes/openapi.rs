@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, auth, catalog, channels, files, health, inventory, invitations, members, orders,
-    tenants, webhooks,
+    api_tokens, auth, catalog, channels, files, health, inventory, invitations, live, members,
+    orders, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -36,6 +36,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         orders::list, orders::get, orders::oversells, orders::ingest,
         files::import_catalog, files::import_stock, files::export,
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,
+        live::stream,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

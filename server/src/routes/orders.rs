@@ -251,6 +251,7 @@ pub async fn ingest(
         .iter()
         .map(|raw| serde_json::from_value(raw.clone()).map_err(|e| e.to_string()))
         .collect();
+    let tenant = access.scope.tenant_id().as_str();
     let valid: Vec<InboundEvent> = parsed
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
@@ -258,16 +259,22 @@ pub async fn ingest(
     // All valid events in one transaction; if one is refused, apply them one by one so the
     // others still land and the refused one is named.
     let applied: Vec<Value> = match repos.apply_events(&connection_id, &valid).await {
-        Ok(all) => valid
-            .iter()
-            .zip(all)
-            .map(|(e, a)| outcome_json(&e.event_id, a))
-            .collect(),
+        Ok(all) => {
+            state.live.applied(tenant, &all).await;
+            valid
+                .iter()
+                .zip(all)
+                .map(|(e, a)| outcome_json(&e.event_id, a))
+                .collect()
+        }
         Err(StorageError::Conflict(_)) => {
             let mut one_by_one = Vec::with_capacity(valid.len());
             for event in &valid {
                 one_by_one.push(match repos.apply_event(&connection_id, event).await {
-                    Ok(a) => outcome_json(&event.event_id, a),
+                    Ok(a) => {
+                        state.live.applied(tenant, std::slice::from_ref(&a)).await;
+                        outcome_json(&event.event_id, a)
+                    }
                     Err(StorageError::Conflict(message)) => {
                         json!({ "event_id": event.event_id, "status": "rejected", "error": message })
                     }

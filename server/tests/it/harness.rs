@@ -107,6 +107,17 @@ impl TestApp {
         self.call(req).await
     }
 
+    /// Opens a streaming response (server-sent events) without reading it to the end.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        who: &Account,
+    ) -> (StatusCode, actix_web::body::BoxBody) {
+        let req = authorize(TestRequest::get().uri(path), who);
+        let res = test::call_service(&self.service, req.to_request()).await;
+        (res.status(), res.into_body())
+    }
+
     /// Sends a prepared request.
     pub async fn call(&self, req: TestRequest) -> Reply {
         let res = test::call_service(&self.service, req.to_request()).await;
@@ -261,4 +272,17 @@ pub fn str_at(body: &Value, pointer: &str) -> String {
 /// A short random suffix for names that must not collide between tests.
 pub fn rand_suffix() -> String {
     format!("{:016x}", rand::random::<u64>())
+}
+
+/// The next chunk of a streaming body, or `None` if none arrives within `wait`.
+pub async fn next_chunk(
+    body: &mut actix_web::body::BoxBody,
+    wait: std::time::Duration,
+) -> Option<String> {
+    use actix_web::body::MessageBody;
+    let chunk = std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_next(cx));
+    match tokio::time::timeout(wait, chunk).await {
+        Ok(Some(Ok(bytes))) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        _ => None,
+    }
 }

@@ -175,6 +175,7 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/tenants/{tenant_id}/inbound-events/{event_id}/replay",
             Some(json!({})),
         ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/live", None),
     ]
 }
 

@@ -10,6 +10,7 @@ mod harness;
 mod health;
 mod inventory;
 mod isolation;
+mod live;
 mod members;
 mod orders;
 mod postgres_only;
