@@ -1,6 +1,7 @@
 //! `concord-bench`: measures Concord on this machine and prints one JSON line per scenario
 //! (the last line of standard output). Figures, not pass/fail: see `e2e/README.md`.
 
+mod ingest;
 mod scenarios;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,21 @@ enum Scenario {
         #[arg(long, default_value_t = 50)]
         batch: usize,
     },
+    /// Signed webhook deliveries to the real server: acknowledgements per second, p50/p99.
+    Ingest {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Redis; the embedded shape if absent.
+        #[arg(long)]
+        redis_url: Option<String>,
+        /// Deliveries to send.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Concurrent senders (keep-alive connections).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// List and search the inventory view: p50/p95 latency.
     Inventory {
         /// Database; a temporary SQLite file if absent.
@@ -62,6 +78,12 @@ async fn main() -> anyhow::Result<()> {
             skus,
             queries,
         } => scenarios::inventory(database_url, skus, queries).await?,
+        Scenario::Ingest {
+            database_url,
+            redis_url,
+            events,
+            concurrency,
+        } => ingest::ingest(database_url, redis_url, events, concurrency).await?,
     };
     println!("{line}");
     Ok(())

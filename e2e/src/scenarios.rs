@@ -55,6 +55,36 @@ async fn shop(store: &Store, skus: usize) -> anyhow::Result<Shop> {
             std::slice::from_ref(&warehouse.id),
         )
         .await?;
+    import_catalog(&repos, skus).await?;
+    let stock = (0..skus).map(|i| {
+        (
+            i as u64 + 2,
+            Ok(StockRow {
+                sku: sku_code(i),
+                location: "Warehouse".into(),
+                quantity: START_STOCK,
+            }),
+        )
+    });
+    let report = repos
+        .import_stock(stock, false, "bench", &mut |_| {})
+        .await?;
+    anyhow::ensure!(
+        report.committed,
+        "stock setup refused rows: {:?}",
+        report.errors.first()
+    );
+    Ok(Shop {
+        scope,
+        connection: connection.id,
+    })
+}
+
+/// Adds `skus` SKUs (`S000000`…) with varied titles, one product each.
+pub(crate) async fn import_catalog(
+    repos: &concord_storage::Scoped<'_>,
+    skus: usize,
+) -> anyhow::Result<()> {
     let words = [
         "Velvet", "Neon", "Midnight", "Crimson", "Silk", "Harbour", "Satin", "Ember",
     ];
@@ -91,31 +121,11 @@ async fn shop(store: &Store, skus: usize) -> anyhow::Result<Shop> {
         "catalog setup refused rows: {:?}",
         report.errors.first()
     );
-    let stock = (0..skus).map(|i| {
-        (
-            i as u64 + 2,
-            Ok(StockRow {
-                sku: sku_code(i),
-                location: "Warehouse".into(),
-                quantity: START_STOCK,
-            }),
-        )
-    });
-    let report = repos
-        .import_stock(stock, false, "bench", &mut |_| {})
-        .await?;
-    anyhow::ensure!(
-        report.committed,
-        "stock setup refused rows: {:?}",
-        report.errors.first()
-    );
-    Ok(Shop {
-        scope,
-        connection: connection.id,
-    })
+    Ok(())
 }
 
-fn sku_code(i: usize) -> String {
+/// The benchmark's SKU code number `i`.
+pub(crate) fn sku_code(i: usize) -> String {
     format!("S{i:06}")
 }
 
@@ -277,6 +287,14 @@ fn ms(d: Duration) -> f64 {
     round(d.as_secs_f64() * 1000.0)
 }
 
-fn round(x: f64) -> f64 {
+/// The `p` percentile of sorted latencies, in milliseconds.
+pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .map_or(0.0, |d| ms(*d))
+}
+
+/// Two decimals.
+pub(crate) fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }

@@ -1,0 +1,227 @@
+//! The `ingest` scenario: signed webhook deliveries to the real HTTP server on loopback,
+//! acknowledged by the intake, then applied by the worker; the ledger is checked after.
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpStream},
+    time::{Duration, Instant},
+};
+
+use actix_web::HttpServer;
+use concord_connectors::standard_webhooks;
+use concord_domain::{
+    ConnectionId, Email, OrganizationName, availability::ChannelRules, ledger::LocationKind,
+};
+use concord_server::{app::app, config::Settings, state::AppState, worker};
+use concord_storage::{StockRow, test_support::TestDatabase};
+use serde_json::json;
+
+use crate::scenarios::{percentile_ms, round};
+
+/// SKUs the deliveries spread over.
+const SKUS: usize = 1000;
+/// Units each SKU starts with.
+const START_STOCK: i64 = 1_000_000;
+
+/// Sends `events` deliveries with `concurrency` keep-alive connections; every tenth is sent
+/// twice (a redelivery) to check it is acknowledged but applied once.
+pub async fn ingest(
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    events: usize,
+    concurrency: usize,
+) -> anyhow::Result<String> {
+    let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
+    let settings = Settings::from_toml(&format!(
+        "redis_url = {:?}\nredis_prefix = \"concord-bench\"\ndata_dir = {:?}\nlog_level = \"warn\"\n\
+         session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
+         token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"",
+        redis_url.unwrap_or_default(),
+        std::env::temp_dir().display().to_string()
+    ))?;
+    let state = AppState::build(settings, db.store.clone()).await?;
+    let (connection, secret) = setup(&state).await?;
+    let (addr, control) = start_server(state.clone())?;
+
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for worker in 0..concurrency {
+        let (connection, secret) = (connection.to_string(), secret.clone());
+        clients.push(tokio::task::spawn_blocking(move || {
+            send_share(addr, &connection, &secret, worker, concurrency, events)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(events);
+    for client in clients {
+        latencies.extend(client.await??);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    while worker::process_inbound(&state).await > 0 {}
+
+    let stored = db.count("SELECT count(*) FROM inbound_events").await?;
+    let processed = db
+        .count("SELECT count(*) FROM inbound_events WHERE status = 'processed'")
+        .await?;
+    let on_hand = db
+        .count("SELECT CAST(sum(on_hand) AS BIGINT) FROM stock_levels")
+        .await?;
+    let removed = SKUS as i64 * START_STOCK - on_hand;
+    latencies.sort();
+    let line = json!({
+        "scenario": "ingest",
+        "backend": if db.schema().is_some() { "postgres" } else { "sqlite" },
+        "events": events,
+        "concurrency": concurrency,
+        "events_per_s": round(latencies.len() as f64 / seconds),
+        "p50_ms": percentile_ms(&latencies, 0.50),
+        "p99_ms": percentile_ms(&latencies, 0.99),
+        "lost": (events as i64 - stored).max(0) + (events as i64 - processed).max(0) + (events as i64 - removed).max(0),
+        "duplicates_applied": (stored - events as i64).max(0) + (removed - events as i64).max(0),
+    });
+    // Pool connections opened on the server's runtime die with it: finish with the database
+    // before stopping the server.
+    db.cleanup().await?;
+    control.stop(true).await;
+    Ok(line.to_string())
+}
+
+/// Runs the HTTP server on its own actix system thread; returns its address and handle.
+fn start_server(state: AppState) -> anyhow::Result<(SocketAddr, actix_web::dev::ServerHandle)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let bound = HttpServer::new(move || app(state.clone()))
+                .workers(2)
+                .bind(("127.0.0.1", 0));
+            match bound {
+                Ok(server) => {
+                    let addr = server.addrs()[0];
+                    let running = server.run();
+                    let _ = tx.send(Ok((addr, running.handle())));
+                    let _ = running.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    Ok(rx.recv()??)
+}
+
+async fn setup(state: &AppState) -> anyhow::Result<(ConnectionId, String)> {
+    let store = &state.store;
+    let (user, tenant) = store
+        .signup(
+            &Email::parse("ingest@concord.test")?,
+            "not-a-login".into(),
+            &OrganizationName::parse("Ingest")?,
+        )
+        .await?;
+    let scope = store.authorize(&user.id, &tenant.id).await?;
+    let repos = store.scoped(&scope);
+    let warehouse = repos
+        .create_location("Warehouse".into(), LocationKind::Warehouse)
+        .await?;
+    let connection = repos
+        .create_connection("custom".into(), "Bench".into())
+        .await?;
+    repos
+        .configure_connection(
+            &connection.id,
+            ChannelRules::default(),
+            std::slice::from_ref(&warehouse.id),
+        )
+        .await?;
+    crate::scenarios::import_catalog(&repos, SKUS).await?;
+    let stock = (0..SKUS).map(|i| {
+        (
+            i as u64 + 2,
+            Ok(StockRow {
+                sku: crate::scenarios::sku_code(i),
+                location: "Warehouse".into(),
+                quantity: START_STOCK,
+            }),
+        )
+    });
+    repos
+        .import_stock(stock, false, "bench", &mut |_| {})
+        .await?;
+    let secret = format!(
+        "whsec_{}",
+        "YmVuY2gtd2ViaG9vay1zZWNyZXQtYmVuY2gtd2ViaG9vaw=="
+    );
+    repos
+        .set_webhook_secret(&connection.id, state.secrets.seal(&secret)?)
+        .await?;
+    Ok((connection.id, secret))
+}
+
+/// One client's share of the deliveries, over one keep-alive connection; returns each
+/// acknowledgement's latency.
+fn send_share(
+    addr: SocketAddr,
+    connection: &str,
+    secret: &str,
+    worker: usize,
+    workers: usize,
+    events: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let mut latencies = Vec::new();
+    for n in (worker..events).step_by(workers) {
+        let body = json!({ "events": [{ "event_id": format!("e-{n}"), "occurred_at": "2026-11-28T09:00:00Z",
+            "type": "stock_adjusted", "sku": crate::scenarios::sku_code(n % SKUS), "location": null, "delta": -1, "note": null }] })
+        .to_string();
+        let id = format!("msg-{n}");
+        let sends = if n % 10 == 0 { 2 } else { 1 };
+        for attempt in 0..sends {
+            let timestamp = chrono::Utc::now().timestamp().to_string();
+            let signature = standard_webhooks::signature(secret, &id, &timestamp, body.as_bytes())?;
+            let request = format!(
+                "POST /webhooks/custom/{connection} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nwebhook-id: {id}\r\nwebhook-timestamp: {timestamp}\r\nwebhook-signature: v1,{signature}\r\n\r\n{body}",
+                body.len()
+            );
+            let sent = Instant::now();
+            stream.write_all(request.as_bytes())?;
+            let status = read_response(&mut stream)?;
+            anyhow::ensure!(
+                status == 202 || (attempt == 1 && status == 200),
+                "delivery {id} answered {status}"
+            );
+            if attempt == 0 {
+                latencies.push(sent.elapsed());
+            }
+        }
+    }
+    Ok(latencies)
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body; returns its status.
+fn read_response(stream: &mut TcpStream) -> anyhow::Result<u16> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        anyhow::ensure!(stream.read(&mut byte)? == 1, "connection closed");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body)?;
+    Ok(status)
+}
