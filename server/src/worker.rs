@@ -99,7 +99,15 @@ async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
                 .await;
             InboundOutcome::Processed
         }
-        Err(StorageError::Conflict(message)) => InboundOutcome::Dead { error: message },
+        // A refused event may be waiting on the catalog (or on a concurrent write): retry,
+        // and keep it as a dead letter only when retries run out.
+        Err(StorageError::Conflict(message)) if delivery.attempts + 1 >= MAX_ATTEMPTS => {
+            InboundOutcome::Dead { error: message }
+        }
+        Err(StorageError::Conflict(message)) => InboundOutcome::Retry {
+            error: message,
+            at: Utc::now() + backoff(delivery.attempts),
+        },
         Err(StorageError::NotFound) => InboundOutcome::Dead {
             error: "the connection no longer exists".into(),
         },

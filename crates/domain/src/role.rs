@@ -34,6 +34,20 @@ pub enum Permission {
     ManageMembers,
     /// Download compliance reports.
     ReadReports,
+    /// Grant or take away ownership.
+    ManageOwners,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 6] = [
+        Permission::Read,
+        Permission::Operate,
+        Permission::ManageTenant,
+        Permission::ManageMembers,
+        Permission::ReadReports,
+        Permission::ManageOwners,
+    ];
 }
 
 impl Role {
@@ -65,35 +79,36 @@ impl Role {
             ReadReports => matches!(self, Role::Owner | Role::Admin | Role::ComplianceOfficer),
             Operate => matches!(self, Role::Owner | Role::Admin | Role::Staff),
             ManageTenant | ManageMembers => matches!(self, Role::Owner | Role::Admin),
+            ManageOwners => self == Role::Owner,
         }
     }
 
     /// Whether a member with this role may give `target` to someone (by invitation or
     /// re-roling). Only owners make owners; admins manage everyone below them.
     pub fn may_grant(self, target: Role) -> bool {
-        match self {
-            Role::Owner => true,
-            Role::Admin => target != Role::Owner,
-            _ => false,
-        }
+        self.allows(Permission::ManageMembers)
+            && (target != Role::Owner || self.allows(Permission::ManageOwners))
     }
 
-    /// Whether this role is at most as powerful as `other`, in the total order of [`Role::ALL`].
-    /// Used to cap an API token's role at its creator's.
+    /// Whether everything this role may do, `other` may do too. Used to cap an API token's
+    /// role at its creator's. (Roles are not a ladder: a compliance officer reads reports,
+    /// which staff cannot.)
     pub fn at_most(self, other: Role) -> bool {
-        self.rank() >= other.rank()
+        Permission::ALL
+            .into_iter()
+            .all(|p| !self.allows(p) || other.allows(p))
     }
 
-    /// The less powerful of two roles.
+    /// The most a caller holding both roles' limits may do: the weaker of the two, or a
+    /// viewer when neither contains the other.
     pub fn weaker(self, other: Role) -> Role {
-        if self.at_most(other) { self } else { other }
-    }
-
-    fn rank(self) -> usize {
-        Role::ALL
-            .iter()
-            .position(|r| *r == self)
-            .unwrap_or(Role::ALL.len())
+        if self.at_most(other) {
+            self
+        } else if other.at_most(self) {
+            other
+        } else {
+            Role::Viewer
+        }
     }
 }
 
@@ -157,6 +172,28 @@ mod tests {
         assert!(!Role::Admin.may_grant(Role::Owner));
         assert!(Role::Admin.may_grant(Role::Admin));
         assert!(!Role::Staff.may_grant(Role::Viewer));
+    }
+
+    #[test]
+    fn staff_and_compliance_officers_cap_each_other_at_viewer() {
+        assert!(
+            !Role::ComplianceOfficer.at_most(Role::Staff),
+            "staff cannot read reports"
+        );
+        assert!(
+            !Role::Staff.at_most(Role::ComplianceOfficer),
+            "officers cannot operate"
+        );
+        assert_eq!(Role::Staff.weaker(Role::ComplianceOfficer), Role::Viewer);
+        assert_eq!(
+            Role::Admin.weaker(Role::ComplianceOfficer),
+            Role::ComplianceOfficer
+        );
+        assert!(
+            !Role::Owner.at_most(Role::Admin),
+            "an admin cannot hold an owner's token"
+        );
+        assert_eq!(Role::Owner.weaker(Role::Admin), Role::Admin);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use concord_domain::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -81,8 +81,16 @@ impl Scoped<'_> {
         events: &[InboundEvent],
     ) -> Result<Vec<Applied>> {
         let txn = self.begin_write().await?;
-        self.select::<connection::Entity>()
-            .filter(connection::Column::Id.eq(connection_id.as_str()))
+        let mut this_connection = self
+            .select::<connection::Entity>()
+            .filter(connection::Column::Id.eq(connection_id.as_str()));
+        // One connection's events apply one transaction at a time: each compares an order's
+        // state with what the ledger already holds, which two concurrent transactions would
+        // both read before either wrote. (SQLite's write lock already serializes them.)
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            this_connection = this_connection.lock_exclusive();
+        }
+        this_connection
             .one(&txn)
             .await?
             .ok_or(StorageError::NotFound)?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    auth::TenantAccess,
+    auth::{Caller, TenantAccess},
     error::{ApiError, ApiResult, ErrorBody},
     routes::path_id,
     state::AppState,
@@ -112,7 +112,8 @@ pub async fn remove(
     let user_id: UserId = path_id(&path.1)?;
     let repos = access.repos(&state);
     let target = repos.member(&user_id).await?;
-    if &user_id != access.caller.user_id() {
+    // Leaving is a person's decision: an API token removes nobody without the right to.
+    if &user_id != access.caller.user_id() || matches!(access.caller, Caller::Token { .. }) {
         access.require(Permission::ManageMembers)?;
         if !access.scope.role().may_grant(target.role) {
             return Err(ApiError::forbidden("only owners remove owners"));

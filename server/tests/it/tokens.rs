@@ -178,3 +178,25 @@ async fn members_see_their_own_tokens_and_admins_see_all() {
     .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     app.cleanup().await;
 }
+
+#[actix_web::test]
+async fn a_token_cannot_remove_its_owner_from_the_tenant() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@leave.test", "Leave").await;
+    let viewer = app.add_member(&owner, "viewer@leave.test", "viewer").await;
+    let token = app.token_for(&viewer, None).await;
+    app.delete(
+        &format!(
+            "/api/v1/tenants/{}/members/{}",
+            owner.tenant_id, viewer.user_id
+        ),
+        Some(&token),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    app.cleanup().await;
+}

@@ -230,13 +230,41 @@ async fn a_delivery_that_cannot_apply_becomes_a_dead_letter_and_can_be_replayed(
             Some(&owner),
         )
         .await;
-    assert_eq!(dead.body.as_array().map(Vec::len), Some(2), "{}", dead.text);
+    assert_eq!(
+        dead.body.as_array().map(Vec::len),
+        Some(1),
+        "an unreadable body cannot succeed: {}",
+        dead.text
+    );
     assert!(
-        dead.body
-            .as_array()
-            .expect("list")
-            .iter()
-            .all(|d| d["last_error"].is_string())
+        dead.body[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not a batch"))
+    );
+    let failed = app
+        .get(
+            &format!(
+                "/api/v1/tenants/{}/inbound-events?status=failed",
+                owner.tenant_id
+            ),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        failed.body.as_array().map(Vec::len),
+        Some(1),
+        "a refused event is retried later: {}",
+        failed.text
+    );
+    assert!(
+        failed.body[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("kit"))
+    );
+    assert_eq!(
+        concord_server::worker::process_inbound(&app.state).await,
+        0,
+        "not due again yet"
     );
     let id = dead.body[0]["id"].as_i64().expect("id");
     let replayed = app

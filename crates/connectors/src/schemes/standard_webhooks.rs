@@ -41,9 +41,8 @@ pub fn verify(secret: &str, delivery: Delivery<'_>, now: i64) -> Result<(), Reje
         .trim()
         .parse()
         .map_err(|_| Rejection::BadTimestamp)?;
-    let skew = now - sent;
-    if skew.abs() > TOLERANCE_SECS {
-        return Err(Rejection::Stale(skew));
+    if now.abs_diff(sent) > TOLERANCE_SECS.unsigned_abs() {
+        return Err(Rejection::Stale(now.saturating_sub(sent)));
     }
     let expected = signature(secret, id, timestamp.trim(), delivery.body)?;
     let matches = signatures

@@ -397,6 +397,10 @@ impl<'a> Engine<'a> {
                     },
                     dirty: true,
                 });
+            if entry.model.sku_id.is_none() {
+                // The SKU may have been added to the catalog since the line was first seen.
+                entry.model.sku_id = self.skus.get(&code).map(|s| s.id.clone());
+            }
             if newer {
                 entry.model.quantity = Ord::max(l.quantity, 0);
                 entry.model.unit_price_minor = l.unit_price_minor;
