@@ -5,7 +5,7 @@ use concord_domain::{ApiTokenId, InvitationId, OrganizationName, Role, UserId};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
     sea_query::{Condition, Expr},
 };
 
@@ -282,13 +282,16 @@ async fn find_member(
     to_member(row)
 }
 
+/// Refuses unless another owner remains. On PostgreSQL the owners' rows are locked first, so
+/// two owners stepping down at once cannot both pass the check.
 async fn ensure_another_owner(txn: &impl ConnectionTrait, scoped: &Scoped<'_>) -> Result<()> {
-    let owners = scoped
+    let mut owners = scoped
         .select::<membership::Entity>()
-        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
-        .count(txn)
-        .await?;
-    if owners < 2 {
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()));
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        owners = owners.lock_exclusive();
+    }
+    if owners.all(txn).await?.len() < 2 {
         return Err(StorageError::Conflict(
             "an organization needs at least one owner; make someone else owner first".into(),
         ));

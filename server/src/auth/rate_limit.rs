@@ -61,21 +61,16 @@ impl LoginLimiter {
         }
     }
 
-    /// Refuses with 429 when `email` or `address` has used up its failures.
-    pub async fn check(&self, email: &str, address: &str) -> Result<(), ApiError> {
+    /// Counts a sign-in attempt for `email` and `address` before the password is checked,
+    /// and refuses with 429 once either is over its limit. Counting first means parallel
+    /// guesses cannot all slip in before their failures are recorded; a successful sign-in
+    /// then [`reset`](Self::reset)s the email's count.
+    pub async fn attempt(&self, email: &str, address: &str) -> Result<(), ApiError> {
         for (key, limit) in self.keys(email, address) {
-            let (count, retry_after) = self.read(&key).await?;
-            if count >= limit {
+            let (count, retry_after) = self.increment(&key).await?;
+            if count > limit {
                 return Err(ApiError::rate_limited(retry_after.max(1)));
             }
-        }
-        Ok(())
-    }
-
-    /// Counts one failed attempt.
-    pub async fn record_failure(&self, email: &str, address: &str) -> Result<(), ApiError> {
-        for (key, _) in self.keys(email, address) {
-            self.increment(&key).await?;
         }
         Ok(())
     }
@@ -99,59 +94,38 @@ impl LoginLimiter {
         }
     }
 
+    /// The counters an attempt touches, the address first: an address over its limit is
+    /// refused without using up the email's allowance.
     fn keys(&self, email: &str, address: &str) -> [(String, u32); 2] {
         [
-            (format!("email:{email}"), self.max_failures),
             (
                 format!("addr:{address}"),
                 self.max_failures.saturating_mul(PER_ADDRESS_FACTOR),
             ),
+            (format!("email:{email}"), self.max_failures),
         ]
     }
 
-    /// The failures counted for `key` and the seconds until its window ends.
-    async fn read(&self, key: &str) -> Result<(u32, u64), ApiError> {
+    /// Adds one to `key`'s count; returns the count and the seconds until its window ends.
+    async fn increment(&self, key: &str) -> Result<(u32, u64), ApiError> {
         match &self.counters {
             Counters::Redis { conn, prefix } => {
                 let mut conn = conn.clone();
                 let full = format!("{prefix}:{key}");
-                let (count, ttl): (Option<u32>, i64) = redis::pipe()
-                    .cmd("GET")
-                    .arg(&full)
-                    .cmd("TTL")
-                    .arg(&full)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(ApiError::internal)?;
-                Ok((count.unwrap_or(0), u64::try_from(ttl).unwrap_or(0)))
-            }
-            Counters::Memory(map) => {
-                let now = Instant::now();
-                Ok(match lock(map).get(key) {
-                    Some((count, ends)) if *ends > now => (*count, (*ends - now).as_secs()),
-                    _ => (0, 0),
-                })
-            }
-        }
-    }
-
-    async fn increment(&self, key: &str) -> Result<(), ApiError> {
-        match &self.counters {
-            Counters::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                let full = format!("{prefix}:{key}");
-                redis::pipe()
+                let (count, ttl): (u32, i64) = redis::pipe()
                     .cmd("INCR")
                     .arg(&full)
-                    .ignore()
                     .cmd("EXPIRE")
                     .arg(&full)
                     .arg(self.window.as_secs())
                     .arg("NX")
                     .ignore()
-                    .query_async::<()>(&mut conn)
+                    .cmd("TTL")
+                    .arg(&full)
+                    .query_async(&mut conn)
                     .await
-                    .map_err(ApiError::internal)
+                    .map_err(ApiError::internal)?;
+                Ok((count, u64::try_from(ttl).unwrap_or(0)))
             }
             Counters::Memory(map) => {
                 let now = Instant::now();
@@ -159,7 +133,7 @@ impl LoginLimiter {
                 map.retain(|_, (_, ends)| *ends > now);
                 let entry = map.entry(key.to_owned()).or_insert((0, now + self.window));
                 entry.0 += 1;
-                Ok(())
+                Ok((entry.0, (entry.1 - now).as_secs()))
             }
         }
     }
@@ -174,32 +148,22 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn failures_past_the_limit_are_refused_until_reset() {
+    async fn attempts_past_the_limit_are_refused_until_reset() {
         let limiter = LoginLimiter::in_memory(2, Duration::from_secs(60));
-        limiter
-            .check("a@x.io", "1.2.3.4")
-            .await
-            .expect("first attempt allowed");
-        limiter
-            .record_failure("a@x.io", "1.2.3.4")
-            .await
-            .expect("count");
-        limiter
-            .record_failure("a@x.io", "1.2.3.4")
-            .await
-            .expect("count");
+        limiter.attempt("a@x.io", "1.2.3.4").await.expect("first");
+        limiter.attempt("a@x.io", "1.2.3.4").await.expect("second");
         let refused = limiter
-            .check("a@x.io", "1.2.3.4")
+            .attempt("a@x.io", "1.2.3.4")
             .await
             .expect_err("limited");
         assert_eq!(refused.code(), "rate_limited");
         limiter
-            .check("b@x.io", "1.2.3.4")
+            .attempt("b@x.io", "1.2.3.4")
             .await
             .expect("other email still allowed");
         limiter.reset("a@x.io").await.expect("reset");
         limiter
-            .check("a@x.io", "1.2.3.4")
+            .attempt("a@x.io", "1.2.3.4")
             .await
             .expect("allowed after reset");
     }
@@ -209,11 +173,11 @@ mod tests {
         let limiter = LoginLimiter::in_memory(1, Duration::from_secs(60));
         for i in 0..PER_ADDRESS_FACTOR {
             limiter
-                .record_failure(&format!("u{i}@x.io"), "5.6.7.8")
+                .attempt(&format!("u{i}@x.io"), "5.6.7.8")
                 .await
-                .expect("count");
+                .expect("under the address limit");
         }
-        assert!(limiter.check("fresh@x.io", "5.6.7.8").await.is_err());
-        assert!(limiter.check("fresh@x.io", "9.9.9.9").await.is_ok());
+        assert!(limiter.attempt("fresh@x.io", "5.6.7.8").await.is_err());
+        assert!(limiter.attempt("fresh@x.io", "9.9.9.9").await.is_ok());
     }
 }

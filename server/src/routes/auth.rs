@@ -138,16 +138,12 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let email = Email::parse(&body.email)?;
     let address = client_address(&req);
-    state.limiter.check(email.as_str(), &address).await?;
+    state.limiter.attempt(email.as_str(), &address).await?;
     let credentials = state.store.credentials(&email).await?;
     let plausible = body.password.chars().count() <= Password::MAX_CHARS;
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
     let verified = plausible && password::verify(body.password.clone(), stored).await?;
     let Some(credentials) = credentials.filter(|_| verified) else {
-        state
-            .limiter
-            .record_failure(email.as_str(), &address)
-            .await?;
         tracing::info!(%address, "failed sign-in");
         return Err(invalid_credentials());
     };

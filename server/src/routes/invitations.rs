@@ -202,12 +202,8 @@ pub async fn accept(
     let user = match state.store.credentials(&email).await? {
         Some(existing) => {
             let address = client_address(&req);
-            state.limiter.check(email.as_str(), &address).await?;
+            state.limiter.attempt(email.as_str(), &address).await?;
             if !password::verify(given, Some(existing.password_hash)).await? {
-                state
-                    .limiter
-                    .record_failure(email.as_str(), &address)
-                    .await?;
                 return Err(invalid_credentials());
             }
             existing.user
