@@ -27,7 +27,7 @@ enum Scenario {
         /// SKUs the sales spread over.
         #[arg(long, default_value_t = 10_000)]
         skus: usize,
-        /// Concurrent appliers.
+        /// Concurrent appliers, each with its own sales channel.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
         /// Events per transaction.

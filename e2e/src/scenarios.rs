@@ -26,10 +26,11 @@ const START_STOCK: i64 = 1_000_000;
 
 struct Shop {
     scope: TenantScope,
-    connection: ConnectionId,
+    /// The sales channels, all selling from the one warehouse.
+    connections: Vec<ConnectionId>,
 }
 
-async fn shop(store: &Store, skus: usize) -> anyhow::Result<Shop> {
+async fn shop(store: &Store, skus: usize, channels: usize) -> anyhow::Result<Shop> {
     let (user, tenant) = store
         .signup(
             &Email::parse("bench@concord.test")?,
@@ -42,19 +43,23 @@ async fn shop(store: &Store, skus: usize) -> anyhow::Result<Shop> {
     let warehouse = repos
         .create_location("Warehouse".into(), LocationKind::Warehouse)
         .await?;
-    let connection = repos
-        .create_connection("shopify".into(), "Web".into())
-        .await?;
-    repos
-        .configure_connection(
-            &connection.id,
-            ChannelRules {
-                safety_buffer: 2,
-                cap: None,
-            },
-            std::slice::from_ref(&warehouse.id),
-        )
-        .await?;
+    let mut connections = Vec::with_capacity(channels);
+    for n in 0..channels.max(1) {
+        let connection = repos
+            .create_connection("shopify".into(), format!("Web {n}"))
+            .await?;
+        repos
+            .configure_connection(
+                &connection.id,
+                ChannelRules {
+                    safety_buffer: 2,
+                    cap: None,
+                },
+                std::slice::from_ref(&warehouse.id),
+            )
+            .await?;
+        connections.push(connection.id);
+    }
     import_catalog(&repos, skus).await?;
     let stock = (0..skus).map(|i| {
         (
@@ -74,10 +79,7 @@ async fn shop(store: &Store, skus: usize) -> anyhow::Result<Shop> {
         "stock setup refused rows: {:?}",
         report.errors.first()
     );
-    Ok(Shop {
-        scope,
-        connection: connection.id,
-    })
+    Ok(Shop { scope, connections })
 }
 
 /// Adds `skus` SKUs (`S000000`…) with varied titles, one product each.
@@ -174,7 +176,7 @@ pub async fn apply(
     batch: usize,
 ) -> anyhow::Result<String> {
     let db = TestDatabase::create_on(url.as_deref(), concurrency as u32 + 2).await?;
-    let shop = shop(&db.store, skus).await?;
+    let shop = shop(&db.store, skus, concurrency).await?;
     // A store has order history and planner statistics; fresh tables have neither. Warm up
     // with sales that are not timed (nor counted below), then gather statistics.
     let warmup: Vec<InboundEvent> = (events..events + WARMUP_SALES)
@@ -183,7 +185,7 @@ pub async fn apply(
     for group in warmup.chunks(batch.max(1)) {
         db.store
             .scoped(&shop.scope)
-            .apply_events(&shop.connection, group)
+            .apply_events(&shop.connections[0], group)
             .await?;
     }
     db.execute("ANALYZE").await?;
@@ -191,10 +193,12 @@ pub async fn apply(
     let per_worker = events.div_ceil(concurrency.max(1));
     let started = Instant::now();
     let mut workers = Vec::new();
-    for chunk in all.chunks(per_worker.max(1)) {
+    // Each applier takes the sales of its own channel: one channel's events apply in order,
+    // different channels' in parallel.
+    for (n, chunk) in all.chunks(per_worker.max(1)).enumerate() {
         let store = db.store.clone();
         let scope = shop.scope.clone();
-        let connection = shop.connection.clone();
+        let connection = shop.connections[n % shop.connections.len()].clone();
         let chunk = chunk.to_vec();
         workers.push(tokio::spawn(async move {
             let repos = store.scoped(&scope);
@@ -236,7 +240,7 @@ pub async fn apply(
 pub async fn inventory(url: Option<String>, skus: usize, queries: usize) -> anyhow::Result<String> {
     let db = TestDatabase::create_on(url.as_deref(), 4).await?;
     let setup_started = Instant::now();
-    let shop = shop(&db.store, skus).await?;
+    let shop = shop(&db.store, skus, 1).await?;
     db.execute("ANALYZE").await?;
     let setup_seconds = setup_started.elapsed().as_secs_f64();
     let repos = db.store.scoped(&shop.scope);
