@@ -20,8 +20,8 @@ use sea_orm::{
 use crate::{
     AvailabilityChange, Change, NewMovement, Scoped, decode,
     entity::{
-        availability, connection, connection_location, fulfilment, order, order_line, payment,
-        refund, return_receipt, sku, tenant,
+        availability, connection, connection_location, fulfilment, kit_component, order,
+        order_line, payment, refund, return_receipt, sku, tenant,
     },
     error::{Result, StorageError},
     ledger, now,
@@ -455,7 +455,7 @@ impl Ctx<'_> {
             });
         }
         let mut moves = Vec::new();
-        for (code, quantity) in items {
+        for (item, (code, quantity)) in items.iter().enumerate() {
             let Some(found) = self.sku_by_code(code).await? else {
                 continue;
             };
@@ -474,18 +474,36 @@ impl Ctx<'_> {
                     None => continue,
                 },
             };
-            moves.push(NewMovement {
-                sku_id: decode::id(&found.id)?,
-                location_id,
-                reason,
-                change: Change::Delta(quantity.abs()),
-                idempotency_key: Some(format!("{key}:{}:{code}", self.connection_id)),
-                source: Some((self.connection_id.clone(), self.event.event_id.clone())),
-                order_line: None,
-                actor: self.actor(),
-                note: None,
-                occurred_at: self.event.occurred_at,
-            });
+            // A kit has no stock of its own: its components go back on the shelf.
+            let units: Vec<(String, i64)> = if found.is_kit {
+                self.scoped
+                    .select::<kit_component::Entity>()
+                    .filter(kit_component::Column::KitSkuId.eq(found.id.as_str()))
+                    .all(self.txn)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.component_sku_id, c.quantity))
+                    .collect()
+            } else {
+                vec![(found.id.clone(), 1)]
+            };
+            for (sku_id, per) in units {
+                moves.push(NewMovement {
+                    sku_id: decode::id(&sku_id)?,
+                    location_id: location_id.clone(),
+                    reason,
+                    change: Change::Delta(quantity.saturating_abs().saturating_mul(per)),
+                    idempotency_key: Some(format!(
+                        "{key}:{}:{item}:{code}:{sku_id}",
+                        self.connection_id
+                    )),
+                    source: Some((self.connection_id.clone(), self.event.event_id.clone())),
+                    order_line: None,
+                    actor: self.actor(),
+                    note: None,
+                    occurred_at: self.event.occurred_at,
+                });
+            }
         }
         let recorded = ledger::record(self.scoped, self.txn, moves).await?;
         Ok(Applied {

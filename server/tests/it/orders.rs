@@ -573,3 +573,45 @@ async fn a_refused_event_is_named_and_the_others_still_land() {
     assert_eq!(level(&app, &owner, &s).await, (9, 0, 8));
     app.cleanup().await;
 }
+
+#[actix_web::test]
+async fn a_kit_sold_and_refunded_moves_its_components() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@kitsale.test", "Kit sale").await;
+    let s = Stocked::create(&app, &owner).await;
+    let kit = app
+        .post(
+            &format!("/api/v1/tenants/{}/skus", owner.tenant_id),
+            json!({ "product_id": s.product_id, "code": "MV-PAIR", "components": [{ "sku_id": s.sku_id, "quantity": 2 }] }),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(kit.status, StatusCode::CREATED, "{}", kit.text);
+    let mut sold = order_event(
+        "k1",
+        "order_placed",
+        "K-1",
+        "completed",
+        1,
+        1,
+        "2026-11-28T09:00:00Z",
+    );
+    sold["lines"][0]["sku"] = json!("MV-PAIR");
+    send(&app, &owner, &s.connection_id, vec![sold]).await;
+    assert_eq!(
+        level(&app, &owner, &s).await,
+        (8, 0, 7),
+        "one pair takes two discs"
+    );
+    let refund = json!({ "event_id": "kr", "occurred_at": "2026-11-28T12:00:00Z", "type": "refund_issued",
+        "order_id": "K-1", "refund_id": "KR-1", "amount_minor": 1999, "currency": "GBP",
+        "restock": [{ "sku": "MV-PAIR", "quantity": 1 }] });
+    let results = send(&app, &owner, &s.connection_id, vec![refund.clone(), refund]).await;
+    assert_eq!(results[0]["status"], "applied", "{results}");
+    assert_eq!(
+        level(&app, &owner, &s).await,
+        (10, 0, 9),
+        "both discs back, once"
+    );
+    app.cleanup().await;
+}
