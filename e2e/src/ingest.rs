@@ -9,19 +9,15 @@ use std::{
 
 use actix_web::HttpServer;
 use concord_connectors::standard_webhooks;
-use concord_domain::{
-    ConnectionId, Email, OrganizationName, availability::ChannelRules, ledger::LocationKind,
-};
+use concord_domain::ConnectionId;
 use concord_server::{app::app, config::Settings, state::AppState, worker};
-use concord_storage::{StockRow, test_support::TestDatabase};
+use concord_storage::test_support::TestDatabase;
 use serde_json::json;
 
-use crate::scenarios::{percentile_ms, round};
+use crate::scenarios::{START_STOCK, percentile_ms, round, shop};
 
 /// SKUs the deliveries spread over.
 const SKUS: usize = 1000;
-/// Units each SKU starts with.
-const START_STOCK: i64 = 1_000_000;
 
 /// Sends `events` deliveries with `concurrency` keep-alive connections; every tenth is sent
 /// twice (a redelivery) to check it is acknowledged but applied once.
@@ -110,51 +106,16 @@ fn start_server(state: AppState) -> anyhow::Result<(SocketAddr, actix_web::dev::
 }
 
 async fn setup(state: &AppState) -> anyhow::Result<(ConnectionId, String)> {
-    let store = &state.store;
-    let (user, tenant) = store
-        .signup(
-            &Email::parse("ingest@concord.test")?,
-            "not-a-login".into(),
-            &OrganizationName::parse("Ingest")?,
-        )
+    let shop = shop(&state.store, SKUS, 1, "custom").await?;
+    let connection = shop.connections[0].clone();
+    let secret = "whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtYmVuY2gtd2ViaG9vaw==".to_owned();
+    let sealed = state.secrets.seal(&secret)?;
+    state
+        .store
+        .scoped(&shop.scope)
+        .set_webhook_secret(&connection, sealed)
         .await?;
-    let scope = store.authorize(&user.id, &tenant.id).await?;
-    let repos = store.scoped(&scope);
-    let warehouse = repos
-        .create_location("Warehouse".into(), LocationKind::Warehouse)
-        .await?;
-    let connection = repos
-        .create_connection("custom".into(), "Bench".into())
-        .await?;
-    repos
-        .configure_connection(
-            &connection.id,
-            ChannelRules::default(),
-            std::slice::from_ref(&warehouse.id),
-        )
-        .await?;
-    crate::scenarios::import_catalog(&repos, SKUS).await?;
-    let stock = (0..SKUS).map(|i| {
-        (
-            i as u64 + 2,
-            Ok(StockRow {
-                sku: crate::scenarios::sku_code(i),
-                location: "Warehouse".into(),
-                quantity: START_STOCK,
-            }),
-        )
-    });
-    repos
-        .import_stock(stock, false, "bench", &mut |_| {})
-        .await?;
-    let secret = format!(
-        "whsec_{}",
-        "YmVuY2gtd2ViaG9vay1zZWNyZXQtYmVuY2gtd2ViaG9vaw=="
-    );
-    repos
-        .set_webhook_secret(&connection.id, state.secrets.seal(&secret)?)
-        .await?;
-    Ok((connection.id, secret))
+    Ok((connection, secret))
 }
 
 /// One client's share of the deliveries, over one keep-alive connection; returns each

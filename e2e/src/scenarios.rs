@@ -22,15 +22,23 @@ use serde_json::json;
 const WARMUP_SALES: usize = 5_000;
 
 /// Units each SKU starts with: enough that no sale oversells.
-const START_STOCK: i64 = 1_000_000;
+pub(crate) const START_STOCK: i64 = 1_000_000;
 
-struct Shop {
-    scope: TenantScope,
+/// A benchmark tenant: a warehouse stocked with every SKU, and its channels.
+pub(crate) struct Shop {
+    pub(crate) scope: TenantScope,
     /// The sales channels, all selling from the one warehouse.
-    connections: Vec<ConnectionId>,
+    pub(crate) connections: Vec<ConnectionId>,
 }
 
-async fn shop(store: &Store, skus: usize, channels: usize) -> anyhow::Result<Shop> {
+/// Creates the tenant with `skus` SKUs of `START_STOCK` units and `channels` connections
+/// of `platform`.
+pub(crate) async fn shop(
+    store: &Store,
+    skus: usize,
+    channels: usize,
+    platform: &str,
+) -> anyhow::Result<Shop> {
     let (user, tenant) = store
         .signup(
             &Email::parse("bench@concord.test")?,
@@ -46,7 +54,7 @@ async fn shop(store: &Store, skus: usize, channels: usize) -> anyhow::Result<Sho
     let mut connections = Vec::with_capacity(channels);
     for n in 0..channels.max(1) {
         let connection = repos
-            .create_connection("shopify".into(), format!("Web {n}"))
+            .create_connection(platform.into(), format!("Web {n}"))
             .await?;
         repos
             .configure_connection(
@@ -176,7 +184,7 @@ pub async fn apply(
     batch: usize,
 ) -> anyhow::Result<String> {
     let db = TestDatabase::create_on(url.as_deref(), concurrency as u32 + 2).await?;
-    let shop = shop(&db.store, skus, concurrency).await?;
+    let shop = shop(&db.store, skus, concurrency, "shopify").await?;
     // A store has order history and planner statistics; fresh tables have neither. Warm up
     // with sales that are not timed (nor counted below), then gather statistics.
     let warmup: Vec<InboundEvent> = (events..events + WARMUP_SALES)
@@ -240,7 +248,7 @@ pub async fn apply(
 pub async fn inventory(url: Option<String>, skus: usize, queries: usize) -> anyhow::Result<String> {
     let db = TestDatabase::create_on(url.as_deref(), 4).await?;
     let setup_started = Instant::now();
-    let shop = shop(&db.store, skus, 1).await?;
+    let shop = shop(&db.store, skus, 1, "shopify").await?;
     db.execute("ANALYZE").await?;
     let setup_seconds = setup_started.elapsed().as_secs_f64();
     let repos = db.store.scoped(&shop.scope);
