@@ -106,7 +106,7 @@ fn start_server(state: AppState) -> anyhow::Result<(SocketAddr, actix_web::dev::
 }
 
 async fn setup(state: &AppState) -> anyhow::Result<(ConnectionId, String)> {
-    let shop = shop(&state.store, SKUS, 1, "custom").await?;
+    let shop = shop(&state.store, SKUS, 1, "standard-webhooks").await?;
     let connection = shop.connections[0].clone();
     let secret = "whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtYmVuY2gtd2ViaG9vaw==".to_owned();
     let sealed = state.secrets.seal(&secret)?;
@@ -141,7 +141,7 @@ fn send_share(
             let timestamp = chrono::Utc::now().timestamp().to_string();
             let signature = standard_webhooks::signature(secret, &id, &timestamp, body.as_bytes())?;
             let request = format!(
-                "POST /webhooks/custom/{connection} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                "POST /webhooks/standard-webhooks/{connection} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
                  Content-Length: {}\r\nwebhook-id: {id}\r\nwebhook-timestamp: {timestamp}\r\nwebhook-signature: v1,{signature}\r\n\r\n{body}",
                 body.len()
             );

@@ -14,6 +14,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_identity;
 mod m20261128_000002_create_inventory;
 mod m20261128_000003_create_intake;
+mod m20261128_000004_create_sync;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_identity::Migration),
             Box::new(m20261128_000002_create_inventory::Migration),
             Box::new(m20261128_000003_create_intake::Migration),
+            Box::new(m20261128_000004_create_sync::Migration),
         ]
     }
 }

@@ -81,6 +81,8 @@ pub enum Command {
 pub enum WebhookCommand {
     /// Check a delivery's signature as the intake would.
     Verify(webhook_cli::VerifyArgs),
+    /// Print the events a delivery carries, normalized.
+    Parse(webhook_cli::ParseArgs),
 }
 
 /// Files `concord import` reads.
@@ -106,11 +108,11 @@ pub enum ExportKind {
 impl Cli {
     /// Loads the configuration and runs the chosen command; returns the exit code.
     pub async fn run(self) -> anyhow::Result<ExitCode> {
-        if let Command::Webhook {
-            command: WebhookCommand::Verify(args),
-        } = &self.command
-        {
-            return Ok(webhook_cli::verify(args));
+        if let Command::Webhook { command } = &self.command {
+            return Ok(match command {
+                WebhookCommand::Verify(args) => webhook_cli::verify(args),
+                WebhookCommand::Parse(args) => webhook_cli::parse(args),
+            });
         }
         self.run_with_settings().await.map(|()| ExitCode::SUCCESS)
     }

@@ -60,6 +60,7 @@ struct Raw {
     login_window_secs: u64,
     session_ttl_hours: i64,
     invitation_ttl_hours: i64,
+    poll_interval_secs: u64,
 }
 
 /// A key held in memory that never prints.
@@ -118,6 +119,8 @@ pub struct Settings {
     pub session_ttl_hours: i64,
     /// Invitation lifetime.
     pub invitation_ttl_hours: i64,
+    /// How often each connection's platform is polled for order changes.
+    pub poll_interval_secs: u64,
 }
 
 /// Why the configuration was refused: one line per problem.
@@ -197,6 +200,7 @@ impl Settings {
             ("webhook_body_limit", raw.webhook_body_limit as u64),
             ("login_max_failures", u64::from(raw.login_max_failures)),
             ("login_window_secs", raw.login_window_secs),
+            ("poll_interval_secs", raw.poll_interval_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{key}: must be greater than 0"));
@@ -247,6 +251,7 @@ impl Settings {
             login_window_secs: raw.login_window_secs,
             session_ttl_hours: raw.session_ttl_hours,
             invitation_ttl_hours: raw.invitation_ttl_hours,
+            poll_interval_secs: raw.poll_interval_secs,
             data_dir: raw.data_dir,
         })
     }

@@ -25,6 +25,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     deliveries: IntCounterVec,
+    pushes: IntCounterVec,
 }
 
 impl Metrics {
@@ -53,10 +54,19 @@ impl Metrics {
             ),
             &["platform", "kind"],
         )?;
+        let pushes = IntCounterVec::new(
+            Opts::new(
+                "stock_pushes_total",
+                "Offers written to platforms, and writes the platforms throttled, by platform",
+            ),
+            &["platform", "result"],
+        )?;
+        registry.register(Box::new(pushes.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(Self {
+            pushes,
             deliveries,
             registry,
             requests,
@@ -68,6 +78,14 @@ impl Metrics {
     pub fn count_delivery(&self, platform: &str, fresh: bool) {
         let kind = if fresh { "new" } else { "duplicate" };
         self.deliveries.with_label_values(&[platform, kind]).inc();
+    }
+
+    /// Counts offers written to a platform (`written`) or refused by its rate limit
+    /// (`throttled`).
+    pub fn count_push(&self, platform: &str, result: &str, offers: usize) {
+        self.pushes
+            .with_label_values(&[platform, result])
+            .inc_by(offers as u64);
     }
 
     /// Everything in Prometheus text format.

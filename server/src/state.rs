@@ -28,6 +28,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Live updates to browsers.
     pub live: LiveHub,
+    /// The HTTP client platforms are called with.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -66,6 +68,11 @@ impl AppState {
             limiter,
             redis,
             metrics: Metrics::new()?,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("Concord/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .context("cannot build the HTTP client")?,
         })
     }
 }

@@ -5,39 +5,57 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use concord_connectors::{Delivery, Platform};
 use concord_domain::events::InboundEvent;
 use concord_storage::{Claimed, InboundOutcome, StorageError};
-use rand::Rng;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::{
+    state::AppState,
+    sync::{RateGate, poll::poll_pass, push::push_pass},
+};
 
 /// How often housekeeping runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
-/// How often the worker looks for deliveries when idle.
-const POLL_EVERY: Duration = Duration::from_millis(200);
+/// How often the worker looks for deliveries and offers due when idle.
+const WORK_EVERY: Duration = Duration::from_millis(50);
 /// Deliveries leased per pass.
 const CLAIM_BATCH: u64 = 100;
 /// How long a lease lasts before another worker may take the delivery over.
 const LEASE_SECS: i64 = 60;
 /// Attempts before a delivery becomes a dead letter.
 const MAX_ATTEMPTS: i32 = 8;
-/// Longest wait between attempts.
-const MAX_BACKOFF_SECS: i64 = 3600;
 
-/// Runs until `stop` is cancelled.
+/// Runs until `stop` is cancelled: deliveries and pushes as soon as they are due, order
+/// polling and housekeeping on their schedules.
 pub async fn run(state: AppState, stop: CancellationToken) -> anyhow::Result<()> {
     tracing::info!("worker started");
+    let gate = match &state.redis {
+        Some(conn) => RateGate::redis(conn.clone(), &state.settings.redis_prefix),
+        None => RateGate::in_memory(),
+    };
     let mut housekeeping_tick = tokio::time::interval(HOUSEKEEPING_EVERY);
-    let mut poll = tokio::time::interval(POLL_EVERY);
+    let mut platform_poll = tokio::time::interval(Duration::from_secs(
+        state.settings.poll_interval_secs.max(1),
+    ));
+    let mut work = tokio::time::interval(WORK_EVERY);
+    work.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = housekeeping_tick.tick() => housekeeping(&state).await,
-            _ = poll.tick() => {
-                // Keep draining while there is work; back to polling when idle.
-                while process_inbound(&state).await > 0 && !stop.is_cancelled() {}
+            _ = platform_poll.tick() => {
+                let applied = poll_pass(&state, &gate).await;
+                if applied > 0 {
+                    tracing::info!(applied, "order changes polled");
+                }
+            }
+            _ = work.tick() => {
+                // Keep draining while there is work; back to waiting when idle.
+                while !stop.is_cancelled()
+                    && process_inbound(&state).await + push_pass(&state, &gate).await > 0
+                {}
             }
         }
     }
@@ -45,9 +63,9 @@ pub async fn run(state: AppState, stop: CancellationToken) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The body of a `custom` delivery: Concord's normalized events.
+/// The body of a `standard-webhooks` delivery: Concord's own events.
 #[derive(Deserialize)]
-struct CustomDelivery {
+struct OwnEvents {
     events: Vec<InboundEvent>,
 }
 
@@ -79,19 +97,12 @@ pub async fn process_inbound(state: &AppState) -> usize {
 }
 
 async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
-    let parsed: CustomDelivery = match serde_json::from_str(&delivery.body) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            return InboundOutcome::Dead {
-                error: format!("not a batch of Concord events: {e}"),
-            };
-        }
+    let events = match events_of(state, delivery).await {
+        Ok(events) => events,
+        Err(outcome) => return outcome,
     };
     let repos = state.store.scoped(&delivery.scope);
-    match repos
-        .apply_events(&delivery.connection_id, &parsed.events)
-        .await
-    {
+    match repos.apply_events(&delivery.connection_id, &events).await {
         Ok(applied) => {
             state
                 .live
@@ -101,35 +112,86 @@ async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
         }
         // A refused event may be waiting on the catalog (or on a concurrent write): retry,
         // and keep it as a dead letter only when retries run out.
-        Err(StorageError::Conflict(message)) if delivery.attempts + 1 >= MAX_ATTEMPTS => {
-            InboundOutcome::Dead { error: message }
-        }
-        Err(StorageError::Conflict(message)) => InboundOutcome::Retry {
-            error: message,
-            at: Utc::now() + backoff(delivery.attempts),
-        },
         Err(StorageError::NotFound) => InboundOutcome::Dead {
             error: "the connection no longer exists".into(),
         },
-        Err(e) if delivery.attempts + 1 >= MAX_ATTEMPTS => InboundOutcome::Dead {
-            error: e.to_string(),
-        },
-        Err(e) => InboundOutcome::Retry {
-            error: e.to_string(),
-            at: Utc::now() + backoff(delivery.attempts),
-        },
+        Err(StorageError::Conflict(message)) => retry(delivery, message),
+        Err(e) => retry(delivery, e.to_string()),
     }
 }
 
-/// Exponential backoff (1 s, 2 s, 4 s … capped at an hour) with up to 25 % random jitter, so
-/// retries from many deliveries do not arrive in step.
-fn backoff(attempts: i32) -> chrono::Duration {
-    let base = 1i64
-        .checked_shl(attempts.clamp(0, 20) as u32)
-        .unwrap_or(MAX_BACKOFF_SECS)
-        .min(MAX_BACKOFF_SECS);
-    let jitter_ms = rand::rng().random_range(0..=base * 250);
-    chrono::Duration::seconds(base) + chrono::Duration::milliseconds(jitter_ms)
+/// The domain events a delivery carries: Concord's own for `standard-webhooks`, otherwise
+/// the platform's payload normalized by its connector and translated. An unverified
+/// delivery (from a platform that does not sign) is never trusted: only what it names is
+/// fetched.
+async fn events_of(
+    state: &AppState,
+    delivery: &Claimed,
+) -> Result<Vec<InboundEvent>, InboundOutcome> {
+    let dead = |error: String| InboundOutcome::Dead { error };
+    let target = state
+        .store
+        .intake_target(&delivery.connection_id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => dead("the connection no longer exists".into()),
+            other => retry(delivery, other.to_string()),
+        })?;
+    let platform: Platform = target
+        .platform
+        .parse()
+        .map_err(|e: concord_connectors::UnknownPlatform| dead(e.to_string()))?;
+    if platform == Platform::StandardWebhooks {
+        return serde_json::from_str::<OwnEvents>(&delivery.body)
+            .map(|own| own.events)
+            .map_err(|e| dead(format!("not a batch of Concord events: {e}")));
+    }
+    let headers: Vec<(String, String)> = delivery
+        .headers
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| dead(format!("stored headers unreadable: {e}")))?
+        .unwrap_or_default();
+    let normalized = concord_connectors::parse(
+        platform,
+        &Delivery {
+            body: delivery.body.as_bytes(),
+            headers: &headers,
+            url: None,
+        },
+    )
+    .map_err(|e| dead(e.to_string()))?;
+    if !delivery.verified {
+        tracing::debug!(
+            delivery = delivery.id,
+            "unsigned {platform} delivery: only a hint, caught up by polling and reconcile"
+        );
+        return Ok(Vec::new());
+    }
+    let repos = state.store.scoped(&delivery.scope);
+    crate::sync::to_events(
+        &repos,
+        &delivery.connection_id,
+        normalized,
+        &delivery.external_id,
+    )
+    .await
+    .map_err(|why| retry(delivery, why))
+}
+
+/// A retry after backoff, or a dead letter once attempts run out.
+fn retry(delivery: &Claimed, error: String) -> InboundOutcome {
+    if delivery.attempts + 1 >= MAX_ATTEMPTS {
+        InboundOutcome::Dead { error }
+    } else {
+        InboundOutcome::Retry {
+            error,
+            at: Utc::now()
+                + chrono::Duration::from_std(crate::sync::backoff(delivery.attempts))
+                    .unwrap_or(chrono::Duration::hours(1)),
+        }
+    }
 }
 
 /// One housekeeping pass: removes expired sessions. Failures are logged and retried on the
@@ -165,20 +227,4 @@ pub async fn cancel_on_signal(stop: CancellationToken) {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     stop.cancel();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_exponentially_with_bounded_jitter_and_a_cap() {
-        for (attempts, base) in [(0, 1), (1, 2), (3, 8), (11, 2048), (12, 3600), (40, 3600)] {
-            let wait = backoff(attempts).num_milliseconds();
-            assert!(
-                (base * 1000..=base * 1250).contains(&wait),
-                "attempt {attempts}: {wait} ms"
-            );
-        }
-    }
 }

@@ -127,6 +127,8 @@ impl Scoped<'_> {
             allocation_kind: Set(None),
             allocation_value: Set(None),
             webhook_secret: Set(None),
+            credentials: Set(None),
+            base_url: Set(None),
             created_at: Set(created.created_at),
         })
         .exec_without_returning(&txn)

@@ -380,18 +380,13 @@ impl Ctx<'_> {
                 }])
                 .await
             }
-            CommerceEvent::StockLevelReported { sku, quantity, .. } => {
-                let Some(found) = self.sku_by_code(sku).await? else {
-                    return Ok(ignored(format!("no SKU {sku} in the catalog")));
-                };
-                availability::Entity::update_many()
-                    .col_expr(availability::Column::Reported, Expr::value(*quantity))
-                    .filter(availability::Column::TenantId.eq(self.tenant()))
-                    .filter(availability::Column::SkuId.eq(found.id.as_str()))
-                    .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
-                    .exec(self.txn)
-                    .await?;
-                Ok(Applied::default())
+            CommerceEvent::StockLevelReported {
+                sku,
+                location,
+                quantity,
+            } => {
+                self.stock_reported(sku, location.as_deref(), *quantity)
+                    .await
             }
             CommerceEvent::StockAdjusted {
                 sku,
@@ -402,40 +397,108 @@ impl Ctx<'_> {
                 let Some(found) = self.sku_by_code(sku).await? else {
                     return Ok(ignored(format!("no SKU {sku} in the catalog")));
                 };
-                let Some(location_id) = self.platform_location(location.as_deref()).await? else {
-                    return Ok(ignored("the connection sells from no location".into()));
-                };
-                let recorded = ledger::record(
-                    self.scoped,
-                    self.txn,
-                    vec![NewMovement {
-                        sku_id: decode::id(&found.id)?,
-                        location_id,
-                        reason: MovementReason::Adjustment,
-                        change: Change::Delta(*delta),
-                        idempotency_key: Some(format!(
-                            "evt:{}:{}",
-                            self.connection_id, self.event.event_id
-                        )),
-                        source: Some((self.connection_id.clone(), self.event.event_id.clone())),
-                        order_line: None,
-                        actor: self.actor(),
-                        note: note.clone(),
-                        occurred_at: self.event.occurred_at,
-                    }],
-                )
-                .await?;
-                Ok(Applied {
-                    movements: recorded.movements.len(),
-                    availability: recorded.availability,
-                    ..Applied::default()
-                })
+                self.adjust(&found.id, location.as_deref(), *delta, note.clone())
+                    .await
             }
             CommerceEvent::ProductUpserted(p) => Ok(ignored(format!(
                 "product {} is matched to the catalog when listings are mapped; the catalog is Concord's",
                 p.product_id
             ))),
         }
+    }
+
+    /// A platform's own stock figure for a SKU. The figure Concord last wrote there is an
+    /// echo of that write (even when it arrives after the platform's own later sales, so it
+    /// never overwrites the expected figure); the figure Concord expected (its last write,
+    /// followed by the platform's own sales) changes nothing; any other figure is a manual
+    /// edit on the platform, applied as the difference from the expected one. A first
+    /// report only sets the baseline.
+    async fn stock_reported(
+        &self,
+        sku: &str,
+        location: Option<&str>,
+        quantity: i64,
+    ) -> Result<Applied> {
+        let Some(found) = self.sku_by_code(sku).await? else {
+            return Ok(ignored(format!("no SKU {sku} in the catalog")));
+        };
+        let Some(offer) = self
+            .scoped
+            .select::<availability::Entity>()
+            .filter(availability::Column::SkuId.eq(found.id.as_str()))
+            .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+            .one(self.txn)
+            .await?
+        else {
+            return Ok(ignored(format!("{sku} is not offered on this channel")));
+        };
+        let judged = StockReport::judge(offer.pushed, offer.reported, quantity);
+        if judged != StockReport::Echo {
+            availability::Entity::update_many()
+                .col_expr(availability::Column::Reported, Expr::value(quantity))
+                .col_expr(availability::Column::ReportedAt, Expr::value(now()))
+                .filter(availability::Column::TenantId.eq(self.tenant()))
+                .filter(availability::Column::SkuId.eq(found.id.as_str()))
+                .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+                .exec(self.txn)
+                .await?;
+        }
+        match judged {
+            StockReport::Echo => Ok(ignored(format!("{sku}: echo of the figure Concord wrote"))),
+            // Recorded as the channel's figure; a difference shows as a discrepancy.
+            StockReport::Baseline => Ok(Applied::default()),
+            StockReport::Expected => Ok(ignored(format!("{sku}: the figure Concord expected"))),
+            StockReport::Edited { delta } => {
+                self.adjust(
+                    &found.id,
+                    location,
+                    delta,
+                    Some(format!(
+                        "edited on the platform: {} → {quantity}",
+                        quantity - delta
+                    )),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Records a manual adjustment made on the platform at its location.
+    async fn adjust(
+        &self,
+        sku_id: &str,
+        location: Option<&str>,
+        delta: i64,
+        note: Option<String>,
+    ) -> Result<Applied> {
+        let Some(location_id) = self.platform_location(location).await? else {
+            return Ok(ignored("the connection sells from no location".into()));
+        };
+        let recorded = ledger::record(
+            self.scoped,
+            self.txn,
+            vec![NewMovement {
+                sku_id: decode::id(sku_id)?,
+                location_id,
+                reason: MovementReason::Adjustment,
+                change: Change::Delta(delta),
+                idempotency_key: Some(format!(
+                    "evt:{}:{}",
+                    self.connection_id, self.event.event_id
+                )),
+                source: Some((self.connection_id.clone(), self.event.event_id.clone())),
+                order_line: None,
+                actor: self.actor(),
+                note,
+                occurred_at: self.event.occurred_at,
+            }],
+        )
+        .await?;
+        Ok(Applied {
+            movements: recorded.movements.len(),
+            availability: recorded.availability,
+            ..Applied::default()
+        })
     }
 
     /// Puts units back on the shelf for a refund or return, at the order line's location.
@@ -630,4 +693,61 @@ fn ignored(reason: String) -> Applied {
 
 fn uuid_simple() -> String {
     uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// What a platform's stock figure means, given what Concord wrote there last (`pushed`) and
+/// the figure it expects the platform to show (`expected`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StockReport {
+    /// The figure Concord just wrote, announced back.
+    Echo,
+    /// No figure known before: this one becomes the baseline.
+    Baseline,
+    /// The figure Concord expected.
+    Expected,
+    /// Someone changed the figure on the platform by `delta`.
+    Edited {
+        /// The change.
+        delta: i64,
+    },
+}
+
+impl StockReport {
+    fn judge(pushed: Option<i64>, expected: Option<i64>, reported: i64) -> Self {
+        match (pushed, expected.or(pushed)) {
+            (Some(p), _) if p == reported => Self::Echo,
+            (_, None) => Self::Baseline,
+            (_, Some(e)) if e == reported => Self::Expected,
+            (_, Some(e)) => Self::Edited {
+                delta: reported - e,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod stock_report_tests {
+    use super::StockReport;
+
+    #[test]
+    fn echoes_expected_figures_and_edits_are_told_apart() {
+        assert_eq!(StockReport::judge(Some(5), Some(5), 5), StockReport::Echo);
+        assert_eq!(StockReport::judge(None, None, 7), StockReport::Baseline);
+        // Concord wrote 5, the platform then sold 1 itself: 4 is expected.
+        assert_eq!(
+            StockReport::judge(Some(5), Some(4), 4),
+            StockReport::Expected
+        );
+        // Someone set 9 by hand where 4 was expected.
+        assert_eq!(
+            StockReport::judge(Some(5), Some(4), 9),
+            StockReport::Edited { delta: 5 }
+        );
+        assert_eq!(
+            StockReport::judge(Some(5), None, 2),
+            StockReport::Edited { delta: -3 }
+        );
+        // The echo of the write 5 arrives after the platform's own sale made 4 expected.
+        assert_eq!(StockReport::judge(Some(5), Some(4), 5), StockReport::Echo);
+    }
 }

@@ -29,6 +29,21 @@ pub struct IntakeTarget {
     pub sealed_secret: Option<String>,
 }
 
+/// A delivery to keep.
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    /// The connection it came to.
+    pub connection_id: &'a ConnectionId,
+    /// The platform's id for it (or a hash of the body); unique per connection.
+    pub external_id: &'a str,
+    /// The body as received.
+    pub body: String,
+    /// The headers that matter for reading it, as a JSON array of `[name, value]` pairs.
+    pub headers: String,
+    /// Whether its signature was checked.
+    pub verified: bool,
+}
+
 /// A delivery a worker has leased.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -38,8 +53,14 @@ pub struct Claimed {
     pub scope: TenantScope,
     /// The connection it came from.
     pub connection_id: ConnectionId,
+    /// The platform's id for it (or a hash of the body).
+    pub external_id: String,
     /// The body as received.
     pub body: String,
+    /// Its headers, a JSON array of `[name, value]` pairs.
+    pub headers: Option<String>,
+    /// Whether its signature was checked.
+    pub verified: bool,
     /// Earlier attempts.
     pub attempts: i32,
 }
@@ -118,7 +139,7 @@ impl Store {
              WHERE id IN (SELECT id FROM inbound_events \
                WHERE status IN ('pending', 'failed', 'processing') AND next_attempt_at <= {} \
                ORDER BY id LIMIT {}{skip_locked}) \
-             RETURNING id, tenant_id, connection_id, body, attempts",
+             RETURNING id, tenant_id, connection_id, external_id, body, headers, verified, attempts",
             p(1),
             p(2),
             p(3)
@@ -146,7 +167,10 @@ impl Store {
                 id: row.try_get("", "id")?,
                 scope: TenantScope::new(decode::id(&tenant)?, Role::Staff),
                 connection_id: decode::id(&connection)?,
+                external_id: row.try_get("", "external_id")?,
                 body: row.try_get("", "body")?,
+                headers: row.try_get("", "headers")?,
+                verified: row.try_get("", "verified")?,
                 attempts: row.try_get("", "attempts")?,
             });
         }
@@ -204,22 +228,20 @@ impl Scoped<'_> {
         Ok(())
     }
 
-    /// Keeps a verified delivery for processing; `false` when this delivery id was already
-    /// received (a redelivery, acknowledged and not processed again).
-    pub async fn store_inbound(
-        &self,
-        connection_id: &ConnectionId,
-        external_id: &str,
-        body: String,
-    ) -> Result<bool> {
+    /// Keeps a delivery for processing; `false` when this delivery id was already received
+    /// (a redelivery, acknowledged and not processed again). An unverified delivery (from a
+    /// platform that does not sign) is only a hint: the worker fetches what it names.
+    pub async fn store_inbound(&self, delivery: NewInbound<'_>) -> Result<bool> {
         let txn = self.begin_write().await?;
         let at = now();
         let inserted = inbound_event::Entity::insert(inbound_event::ActiveModel {
             id: Default::default(),
             tenant_id: Set(self.tenant_id().to_string()),
-            connection_id: Set(connection_id.to_string()),
-            external_id: Set(external_id.to_owned()),
-            body: Set(body),
+            connection_id: Set(delivery.connection_id.to_string()),
+            external_id: Set(delivery.external_id.to_owned()),
+            body: Set(delivery.body),
+            headers: Set(Some(delivery.headers)),
+            verified: Set(delivery.verified),
             status: Set("pending".to_owned()),
             attempts: Set(0),
             next_attempt_at: Set(at),

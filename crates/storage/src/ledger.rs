@@ -499,8 +499,9 @@ pub(crate) async fn recompute_availability(
                 connection_id: Set(connection.id.to_string()),
                 tenant_id: Set(tenant.to_owned()),
                 available: Set(after),
-                reported: Set(None),
                 computed_at: Set(computed_at),
+                push_due: Set(true),
+                ..Default::default()
             });
             changes.push(AvailabilityChange {
                 sku_id: decode::id(&row.id)?,
@@ -520,6 +521,7 @@ pub(crate) async fn recompute_availability(
                 .update_columns([
                     availability::Column::Available,
                     availability::Column::ComputedAt,
+                    availability::Column::PushDue,
                 ])
                 .to_owned(),
             )

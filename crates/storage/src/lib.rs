@@ -16,8 +16,10 @@ mod identity;
 mod intake;
 mod inventory;
 mod ledger;
+mod listings;
 mod order_batch;
 mod orders;
+mod push;
 mod records;
 mod scope;
 mod store;
@@ -30,15 +32,17 @@ pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
-pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget};
+pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget, NewInbound};
 pub use inventory::{InventoryQuery, InventoryRow};
 pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
 };
+pub use listings::{Listing, MatchReport, RemoteListing};
 pub use orders::{
     CustomerRecord, FulfilmentRecord, OrderDetail, OrderLineRecord, OrderQuery, OrderSummary,
     OversellRecord, PaymentRecord, RefundRecord, ReturnRecord,
 };
+pub use push::{ConnectionAccess, DueConnection, DuePush, PushOutcome};
 pub use records::*;
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};

@@ -75,6 +75,8 @@ tenant_owned!(
     fulfilment,
     oversell,
     inbound_event,
+    listing,
+    sync_cursor,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

@@ -177,22 +177,17 @@ pub async fn create_connection(
     body: web::Json<ConnectionIn>,
 ) -> ApiResult<HttpResponse> {
     access.require(Permission::ManageTenant)?;
-    let platform = body.platform.trim().to_ascii_lowercase();
-    if platform.is_empty()
-        || !platform
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(ValidationError {
-            field: "platform",
-            message: "must be a platform name like shopify".into(),
-        }
-        .into());
-    }
+    let platform: concord_connectors::Platform =
+        body.platform
+            .parse()
+            .map_err(|e: concord_connectors::UnknownPlatform| ValidationError {
+                field: "platform",
+                message: e.to_string(),
+            })?;
     let name = parse_label("name", &body.name, 120)?;
     let created = access
         .repos(&state)
-        .create_connection(platform, name)
+        .create_connection(platform.slug().to_owned(), name)
         .await?;
     Ok(HttpResponse::Created().json(ConnectionOut::from(created)))
 }

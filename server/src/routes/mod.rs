@@ -13,6 +13,7 @@ pub mod live;
 pub mod members;
 pub mod openapi;
 pub mod orders;
+pub mod sync;
 pub mod tenants;
 pub mod webhooks;
 
@@ -117,6 +118,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/settings")
                     .route(web::put().to(channels::configure_connection)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/access")
+                    .route(web::put().to(sync::set_access)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/listings")
+                    .route(web::get().to(sync::list_listings)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/listings/sync")
+                    .route(web::post().to(sync::sync_listings)),
+            )
+            .service(
+                web::resource(
+                    "/tenants/{tenant_id}/connections/{connection_id}/listings/{listing_id}",
+                )
+                .route(web::put().to(sync::map_listing)),
             )
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/events")

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     api_tokens, auth, catalog, channels, files, health, inventory, invitations, live, members,
-    orders, tenants, webhooks,
+    orders, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -33,6 +33,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         inventory::list, inventory::movements, inventory::adjust, inventory::transfer,
         channels::list_locations, channels::create_location, channels::list_connections,
         channels::create_connection, channels::get_connection, channels::configure_connection,
+        sync::set_access, sync::sync_listings, sync::list_listings, sync::map_listing,
         orders::list, orders::get, orders::oversells, orders::ingest,
         files::import_catalog, files::import_stock, files::export,
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,

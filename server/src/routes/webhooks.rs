@@ -1,14 +1,14 @@
-//! Webhook intake and its operator views: deliveries are verified on the raw bytes, stored
-//! as received (a redelivery is acknowledged, not processed again) and answered at once; a
-//! worker applies them. Connections of platform `custom` sign with the Standard Webhooks
-//! scheme and carry Concord's normalized events (`{"events":[…]}`), for merchants' own
-//! systems; the other platforms arrive with their connectors.
+//! Webhook intake and its operator views: deliveries are verified on the raw bytes with
+//! the platform's own scheme, stored as received with the headers needed to read them (a
+//! redelivery is acknowledged, not processed again) and answered at once; a worker
+//! normalizes and applies them. Platforms that do not sign their deliveries are accepted
+//! as hints: the worker fetches what they name instead of trusting the body.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
-use concord_connectors::standard_webhooks::{self, Delivery};
+use concord_connectors::{Delivery, Keys, Platform, Rejection, standard_webhooks};
 use concord_domain::{ConnectionId, Permission};
-use concord_storage::{InboundRecord, StorageError};
+use concord_storage::{InboundRecord, NewInbound, StorageError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -20,14 +20,13 @@ use crate::{
     state::AppState,
 };
 
-/// The platform whose deliveries this build verifies at the intake.
-pub const CUSTOM_PLATFORM: &str = "custom";
+/// Headers never kept with a stored delivery.
+const UNKEPT_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
 /// Receives a platform's webhook delivery.
 #[utoipa::path(post, path = "/webhooks/{platform}/{connection_id}", tag = "webhooks",
-    params(("platform" = String, Path), ("connection_id" = String, Path),
-        ("webhook-id" = String, Header), ("webhook-timestamp" = String, Header), ("webhook-signature" = String, Header)),
-    request_body(content = String, description = "The delivery as the platform sends it"),
+    params(("platform" = String, Path, description = "The platform slug, e.g. shopify"), ("connection_id" = String, Path)),
+    request_body(content = String, description = "The delivery as the platform sends it, signed with its scheme"),
     responses((status = 202, description = "Accepted for processing"), (status = 200, description = "A redelivery, already accepted"),
         (status = 401, body = ErrorBody, description = "Bad or missing signature"), (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody)))]
@@ -37,34 +36,66 @@ pub async fn intake(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let (platform, raw_id) = path.into_inner();
+    let (slug, raw_id) = path.into_inner();
+    let platform: Platform = slug.parse().map_err(|_| ApiError::not_found())?;
     let connection_id: ConnectionId = path_id(&raw_id)?;
     let target = state.store.intake_target(&connection_id).await?;
-    if target.platform != platform || platform != CUSTOM_PLATFORM {
+    if target.platform != platform.slug() {
         return Err(ApiError::not_found());
     }
-    let sealed = target
+    let secret = target
         .sealed_secret
-        .ok_or_else(|| invalid_signature("no signing secret is set for this connection"))?;
-    let secret = state.secrets.open(&sealed).map_err(ApiError::internal)?;
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        .as_deref()
+        .map(|sealed| state.secrets.open(sealed))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter(|(name, _)| !UNKEPT_HEADERS.contains(&name.as_str()))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let url = format!(
+        "{}/webhooks/{platform}/{connection_id}",
+        state.settings.public_url
+    );
     let delivery = Delivery {
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
         body: &body,
+        headers: &headers,
+        url: Some(&url),
     };
-    standard_webhooks::verify(&secret, delivery, Utc::now().timestamp())
-        .map_err(|reason| invalid_signature(&reason.to_string()))?;
+    let keys = Keys {
+        secret: secret.as_deref(),
+        ..Keys::default()
+    };
+    let verified =
+        match concord_connectors::verify(platform, &delivery, &keys, Utc::now().timestamp()) {
+            Ok(()) => true,
+            Err(Rejection::Unsigned(_)) => false,
+            Err(Rejection::MissingKey(_)) => {
+                return Err(invalid_signature(
+                    "no signing secret is set for this connection",
+                ));
+            }
+            Err(reason) => return Err(invalid_signature(&reason.to_string())),
+        };
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
-    let id = delivery.id.unwrap_or_default();
+    let external_id = concord_connectors::event_id(platform, &delivery);
     let fresh = state
         .store
         .scoped(&target.scope)
-        .store_inbound(&connection_id, id, text)
+        .store_inbound(NewInbound {
+            connection_id: &connection_id,
+            external_id: &external_id,
+            body: text,
+            headers: serde_json::to_string(&headers).map_err(ApiError::internal)?,
+            verified,
+        })
         .await?;
-    state.metrics.count_delivery(&platform, fresh);
+    state.metrics.count_delivery(platform.slug(), fresh);
     Ok(if fresh {
         HttpResponse::Accepted().json(json!({ "accepted": true }))
     } else {
@@ -89,12 +120,13 @@ pub struct WebhookSecretOut {
     pub url: String,
 }
 
-/// Issues a new signing secret for a `custom` connection, replacing any earlier one
-/// (owner, admin). The secret is stored encrypted and shown only now.
+/// Issues a new signing secret for a `standard-webhooks` connection (a merchant's own
+/// system), replacing any earlier one (owner, admin). The secret is stored encrypted and
+/// shown only now.
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhook-secret", tag = "webhooks",
     params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 201, body = WebhookSecretOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not a custom connection")))]
+        (status = 409, body = ErrorBody, description = "Not a standard-webhooks connection")))]
 pub async fn issue_secret(
     state: web::Data<AppState>,
     access: TenantAccess,
@@ -104,7 +136,8 @@ pub async fn issue_secret(
     let id: ConnectionId = path_id(&path.1)?;
     let repos = access.repos(&state);
     let connection = repos.connection(&id).await?;
-    if connection.platform != CUSTOM_PLATFORM {
+    let own = Platform::StandardWebhooks.slug();
+    if connection.platform != own {
         return Err(ApiError::conflict(format!(
             "{} connections are verified with the platform's own secret, set when connecting",
             connection.platform
@@ -121,10 +154,7 @@ pub async fn issue_secret(
             state.secrets.seal(&secret).map_err(ApiError::internal)?,
         )
         .await?;
-    let url = format!(
-        "{}/webhooks/{CUSTOM_PLATFORM}/{id}",
-        state.settings.public_url
-    );
+    let url = format!("{}/webhooks/{own}/{id}", state.settings.public_url);
     Ok(HttpResponse::Created().json(WebhookSecretOut { secret, url }))
 }
 

@@ -166,6 +166,28 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({})),
         ),
         (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/access",
+            Some(
+                json!({ "base_url": "http://127.0.0.1:9", "credentials": { "access_token": "stolen" } }),
+            ),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings/sync",
+            Some(json!({})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings/{listing_id}",
+            Some(json!({ "sku_id": "{sku_id}" })),
+        ),
+        (
             Method::GET,
             "/api/v1/tenants/{tenant_id}/inbound-events",
             None,
@@ -240,6 +262,7 @@ impl Victim {
             .replace("{order_id}", &self.order_id)
             .replace("{kind}", "ledger")
             .replace("{event_id}", "1")
+            .replace("{listing_id}", "1")
     }
 
     fn fill_body(&self, body: Option<Value>, tenant_id: &str) -> Option<Value> {

@@ -1,4 +1,4 @@
-//! Webhook intake for `custom` connections: verified on the raw bytes, stored once, answered
+//! Webhook intake for `standard-webhooks` connections: verified on the raw bytes, stored once, answered
 //! at once, applied by the worker; bad deliveries refused and nothing stored.
 
 use actix_web::{
@@ -23,7 +23,7 @@ async fn custom_connection(app: &TestApp, owner: &Account, s: &Stocked) -> Custo
     let created = app
         .post(
             &format!("{base}/connections"),
-            json!({ "platform": "custom", "name": "Back office" }),
+            json!({ "platform": "standard-webhooks", "name": "Back office" }),
             Some(owner),
         )
         .await;
@@ -43,7 +43,10 @@ async fn custom_connection(app: &TestApp, owner: &Account, s: &Stocked) -> Custo
         )
         .await;
     assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
-    assert!(str_at(&issued.body, "/url").ends_with(&format!("/webhooks/custom/{connection_id}")));
+    assert!(
+        str_at(&issued.body, "/url")
+            .ends_with(&format!("/webhooks/standard-webhooks/{connection_id}"))
+    );
     Custom {
         connection_id,
         secret: str_at(&issued.body, "/secret"),
@@ -68,7 +71,7 @@ async fn deliver(
     let ts = timestamp.to_string();
     let signature = standard_webhooks::signature(secret, id, &ts, body).expect("sign");
     let req = TestRequest::post()
-        .uri(&format!("/webhooks/custom/{}", c.connection_id))
+        .uri(&format!("/webhooks/standard-webhooks/{}", c.connection_id))
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header(("webhook-id", id))
         .insert_header(("webhook-timestamp", ts))
@@ -122,9 +125,9 @@ async fn a_signed_delivery_is_stored_once_and_applied_by_the_worker() {
     assert_eq!(log.body[0]["status"], "processed");
     let metrics = app.get("/metrics", None).await;
     assert!(
-        metrics
-            .text
-            .contains(r#"concord_webhook_deliveries_total{kind="duplicate",platform="custom"} 1"#),
+        metrics.text.contains(
+            r#"concord_webhook_deliveries_total{kind="duplicate",platform="standard-webhooks"} 1"#
+        ),
         "{}",
         metrics.text
     );
@@ -156,7 +159,7 @@ async fn forged_stale_oversized_and_misaddressed_deliveries_are_refused_and_not_
         .await
         .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
     let unsigned = TestRequest::post()
-        .uri(&format!("/webhooks/custom/{}", c.connection_id))
+        .uri(&format!("/webhooks/standard-webhooks/{}", c.connection_id))
         .set_payload(sale("u"));
     app.call(unsigned)
         .await

@@ -1,54 +1,51 @@
 //! The Standard Webhooks scheme (standardwebhooks.com), used by BigCommerce and by Concord's
 //! own outgoing webhooks: `webhook-signature` holds space-separated `v1,<base64>` entries,
-//! each an HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the secret, which
-//! is written `whsec_<base64 key>`. Deliveries older or newer than the tolerance are refused.
+//! each an HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` under the key. Secrets
+//! are written `whsec_<base64 key>`. Deliveries older or newer than the tolerance are refused.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
-use super::Rejection;
+use super::{Rejection, hmac_sha256};
+use crate::Delivery;
 
 /// How far a delivery's timestamp may be from now, in seconds.
 pub const TOLERANCE_SECS: i64 = 300;
 /// The prefix of a secret as platforms show it.
 pub const SECRET_PREFIX: &str = "whsec_";
 
-/// A delivery's headers and body, as received.
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
-    /// `webhook-id`.
-    pub id: Option<&'a str>,
-    /// `webhook-timestamp` (seconds since 1970).
-    pub timestamp: Option<&'a str>,
-    /// `webhook-signature`.
-    pub signature: Option<&'a str>,
-    /// The raw body bytes.
-    pub body: &'a [u8],
+/// The key inside a `whsec_<base64>` secret (the prefix is optional).
+pub fn key_of(secret: &str) -> Result<Vec<u8>, Rejection> {
+    let secret = secret.trim();
+    STANDARD
+        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
+        .map_err(|_| Rejection::BadSecret("whsec_ followed by base64"))
 }
 
-/// Checks a delivery against `secret` at time `now` (seconds since 1970).
-pub fn verify(secret: &str, delivery: Delivery<'_>, now: i64) -> Result<(), Rejection> {
-    let id = delivery.id.ok_or(Rejection::MissingHeader("webhook-id"))?;
+/// Checks a delivery against a `whsec_…` secret at time `now` (seconds since 1970).
+pub fn verify(secret: &str, delivery: &Delivery<'_>, now: i64) -> Result<(), Rejection> {
+    verify_with_key(&key_of(secret)?, delivery, now)
+}
+
+/// Checks a delivery against the raw HMAC key at time `now`.
+pub fn verify_with_key(key: &[u8], delivery: &Delivery<'_>, now: i64) -> Result<(), Rejection> {
+    let id = delivery
+        .header("webhook-id")
+        .ok_or(Rejection::MissingHeader("webhook-id"))?;
     let timestamp = delivery
-        .timestamp
+        .header("webhook-timestamp")
         .ok_or(Rejection::MissingHeader("webhook-timestamp"))?;
     let signatures = delivery
-        .signature
+        .header("webhook-signature")
         .ok_or(Rejection::MissingHeader("webhook-signature"))?;
-    let sent: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| Rejection::BadTimestamp)?;
+    let sent: i64 = timestamp.parse().map_err(|_| Rejection::BadTimestamp)?;
     if now.abs_diff(sent) > TOLERANCE_SECS.unsigned_abs() {
         return Err(Rejection::Stale(now.saturating_sub(sent)));
     }
-    let expected = signature(secret, id, timestamp.trim(), delivery.body)?;
+    let expected = signature_with_key(key, id, timestamp, delivery.body);
     let matches = signatures
         .split_whitespace()
         .filter_map(|entry| entry.strip_prefix("v1,"))
-        .any(|candidate| candidate.as_bytes().ct_eq(expected.as_bytes()).into());
+        .any(|candidate| super::matches_bytes(candidate.as_bytes(), expected.as_bytes()).is_ok());
     if matches {
         Ok(())
     } else {
@@ -56,30 +53,34 @@ pub fn verify(secret: &str, delivery: Delivery<'_>, now: i64) -> Result<(), Reje
     }
 }
 
-/// The `v1` signature (base64, without the `v1,` prefix) of a delivery.
+/// The `v1` signature (base64, without the `v1,` prefix) of a delivery under a `whsec_…`
+/// secret.
 pub fn signature(
     secret: &str,
     id: &str,
     timestamp: &str,
     body: &[u8],
 ) -> Result<String, Rejection> {
-    let key = STANDARD
-        .decode(
-            secret
-                .trim()
-                .strip_prefix(SECRET_PREFIX)
-                .unwrap_or(secret.trim()),
-        )
-        .map_err(|_| Rejection::BadSecret("whsec_ followed by base64"))?;
-    // HMAC accepts keys of any length.
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| Rejection::BadSecret("key"))?;
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    Ok(STANDARD.encode(mac.finalize().into_bytes()))
+    Ok(signature_with_key(&key_of(secret)?, id, timestamp, body))
+}
+
+/// The `v1` signature under the raw HMAC key.
+pub fn signature_with_key(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> String {
+    STANDARD.encode(hmac_sha256(
+        key,
+        &[id.as_bytes(), b".", timestamp.as_bytes(), b".", body],
+    ))
+}
+
+/// The headers of a delivery signed under the raw HMAC key.
+pub fn headers_with_key(key: &[u8], id: &str, now: i64, body: &[u8]) -> Vec<(String, String)> {
+    let timestamp = now.to_string();
+    let signature = signature_with_key(key, id, &timestamp, body);
+    vec![
+        ("webhook-id".into(), id.to_owned()),
+        ("webhook-timestamp".into(), timestamp),
+        ("webhook-signature".into(), format!("v1,{signature}")),
+    ]
 }
 
 #[cfg(test)]
@@ -93,83 +94,112 @@ mod tests {
     const BODY: &[u8] = br#"{"test": 2432232314}"#;
     const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    fn delivery(signature: &str) -> Delivery<'_> {
-        Delivery {
-            id: Some(ID),
-            timestamp: Some(TIMESTAMP),
-            signature: Some(signature),
-            body: BODY,
-        }
+    fn headers(id: &str, timestamp: &str, signature: &str) -> Vec<(String, String)> {
+        vec![
+            ("Webhook-Id".into(), id.into()),
+            ("webhook-timestamp".into(), timestamp.into()),
+            ("webhook-signature".into(), signature.into()),
+        ]
+    }
+
+    fn check(
+        headers: &[(String, String)],
+        body: &[u8],
+        secret: &str,
+        now: i64,
+    ) -> Result<(), Rejection> {
+        let delivery = Delivery {
+            body,
+            headers,
+            url: None,
+        };
+        verify(secret, &delivery, now)
     }
 
     #[test]
     fn the_specification_example_verifies() {
-        assert_eq!(verify(SECRET, delivery(SIGNATURE), 1_614_265_330), Ok(()));
+        assert_eq!(
+            check(
+                &headers(ID, TIMESTAMP, SIGNATURE),
+                BODY,
+                SECRET,
+                1_614_265_330
+            ),
+            Ok(())
+        );
         let several = format!("v1,bm90IGl0 {SIGNATURE} v2,ignored");
-        assert_eq!(verify(SECRET, delivery(&several), 1_614_265_400), Ok(()));
+        assert_eq!(
+            check(
+                &headers(ID, TIMESTAMP, &several),
+                BODY,
+                SECRET,
+                1_614_265_400
+            ),
+            Ok(())
+        );
+        let key = key_of(SECRET).expect("key");
+        let signed = headers_with_key(&key, ID, 1_614_265_330, BODY);
+        assert_eq!(signed[2].1, SIGNATURE);
     }
 
     #[test]
     fn a_changed_body_id_secret_or_version_is_refused() {
-        let tampered = Delivery {
-            body: br#"{"test": 2432232315}"#,
-            ..delivery(SIGNATURE)
-        };
+        let good = headers(ID, TIMESTAMP, SIGNATURE);
         assert_eq!(
-            verify(SECRET, tampered, 1_614_265_330),
-            Err(Rejection::Mismatch)
-        );
-        let other_id = Delivery {
-            id: Some("msg_other"),
-            ..delivery(SIGNATURE)
-        };
-        assert_eq!(
-            verify(SECRET, other_id, 1_614_265_330),
+            check(&good, br#"{"test": 2432232315}"#, SECRET, 1_614_265_330),
             Err(Rejection::Mismatch)
         );
         assert_eq!(
-            verify(
-                "whsec_c2VjcmV0c2VjcmV0c2VjcmV0",
-                delivery(SIGNATURE),
+            check(
+                &headers("msg_other", TIMESTAMP, SIGNATURE),
+                BODY,
+                SECRET,
                 1_614_265_330
             ),
             Err(Rejection::Mismatch)
         );
+        assert_eq!(
+            check(&good, BODY, "whsec_c2VjcmV0c2VjcmV0c2VjcmV0", 1_614_265_330),
+            Err(Rejection::Mismatch)
+        );
         let v2_only = SIGNATURE.replace("v1,", "v2,");
         assert_eq!(
-            verify(SECRET, delivery(&v2_only), 1_614_265_330),
+            check(
+                &headers(ID, TIMESTAMP, &v2_only),
+                BODY,
+                SECRET,
+                1_614_265_330
+            ),
             Err(Rejection::Mismatch)
         );
     }
 
     #[test]
     fn stale_or_future_deliveries_and_missing_headers_are_refused() {
+        let good = headers(ID, TIMESTAMP, SIGNATURE);
         assert_eq!(
-            verify(SECRET, delivery(SIGNATURE), 1_614_265_330 + 301),
+            check(&good, BODY, SECRET, 1_614_265_330 + 301),
             Err(Rejection::Stale(301))
         );
         assert_eq!(
-            verify(SECRET, delivery(SIGNATURE), 1_614_265_330 - 400),
+            check(&good, BODY, SECRET, 1_614_265_330 - 400),
             Err(Rejection::Stale(-400))
         );
-        let no_id = Delivery {
-            id: None,
-            ..delivery(SIGNATURE)
-        };
         assert_eq!(
-            verify(SECRET, no_id, 1_614_265_330),
+            check(&good[1..], BODY, SECRET, 1_614_265_330),
             Err(Rejection::MissingHeader("webhook-id"))
         );
-        let bad_time = Delivery {
-            timestamp: Some("yesterday"),
-            ..delivery(SIGNATURE)
-        };
         assert_eq!(
-            verify(SECRET, bad_time, 1_614_265_330),
+            check(
+                &headers(ID, "yesterday", SIGNATURE),
+                BODY,
+                SECRET,
+                1_614_265_330
+            ),
             Err(Rejection::BadTimestamp)
         );
         assert!(matches!(
-            verify("whsec_%%%", delivery(SIGNATURE), 1_614_265_330),
+            check(&good, BODY, "whsec_%%%", 1_614_265_330),
             Err(Rejection::BadSecret(_))
         ));
     }

@@ -11,6 +11,13 @@ pub struct Model {
     pub available: i64,
     pub reported: Option<i64>,
     pub computed_at: DateTimeUtc,
+    pub pushed: Option<i64>,
+    pub pushed_at: Option<DateTimeUtc>,
+    pub push_due: bool,
+    pub push_attempts: i32,
+    pub push_after: Option<DateTimeUtc>,
+    pub push_error: Option<String>,
+    pub reported_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

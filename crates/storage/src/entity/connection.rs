@@ -13,6 +13,9 @@ pub struct Model {
     pub allocation_kind: Option<String>,
     pub allocation_value: Option<i64>,
     pub webhook_secret: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub credentials: Option<String>,
+    pub base_url: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

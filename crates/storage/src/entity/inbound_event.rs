@@ -16,6 +16,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub received_at: DateTimeUtc,
     pub processed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub headers: Option<String>,
+    pub verified: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ use sea_orm::{
 use super::{CHUNK, Engine, EventEffect};
 use crate::{
     AvailabilityChange, decode,
-    entity::{customer, order, order_line, oversell, stock_level, stock_movement},
+    entity::{availability, customer, order, order_line, oversell, stock_level, stock_movement},
     error::Result,
     events::{Oversold, load_policy},
     ledger, now,
@@ -71,6 +71,7 @@ impl Engine<'_> {
                 Bucket::Committed => entry.1 += m.delta,
             }
         }
+        self.follow_platform_figures(txn, &deltas).await?;
         let recorded_at = now();
         let rows: Vec<stock_movement::ActiveModel> = movements
             .iter()
@@ -289,6 +290,39 @@ impl Engine<'_> {
                 shortfall,
                 policy,
             });
+        }
+        Ok(())
+    }
+}
+
+impl Engine<'_> {
+    /// The platform sold these units itself, so its own stock figure dropped by them: the
+    /// figure Concord expects it to show follows, and its next stock report is not
+    /// mistaken for a manual edit.
+    async fn follow_platform_figures(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        deltas: &BTreeMap<(String, String), (i64, i64)>,
+    ) -> Result<()> {
+        let mut sellable: BTreeMap<&str, i64> = BTreeMap::new();
+        for ((sku_id, _), (on_hand, committed)) in deltas {
+            *sellable.entry(sku_id.as_str()).or_default() += on_hand - committed;
+        }
+        for (sku_id, change) in sellable.into_iter().filter(|(_, c)| *c != 0) {
+            availability::Entity::update_many()
+                .col_expr(
+                    availability::Column::Reported,
+                    sea_orm::sea_query::ExprTrait::add(
+                        Expr::col(availability::Column::Reported),
+                        change,
+                    ),
+                )
+                .filter(availability::Column::TenantId.eq(self.tenant.as_str()))
+                .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+                .filter(availability::Column::SkuId.eq(sku_id))
+                .filter(availability::Column::Reported.is_not_null())
+                .exec(txn)
+                .await?;
         }
         Ok(())
     }

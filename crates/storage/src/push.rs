@@ -1,0 +1,311 @@
+//! Pushes: each channel's offer (the `availability` row per SKU and connection) doubles as
+//! its push state. A changed offer is marked due; a push worker writes the latest value of
+//! each due row through the platform's batch endpoint and records what it wrote. Many
+//! changes to one SKU between two passes become one write of the latest value, and a crash
+//! between the write and the record only writes the same value again.
+
+use chrono::{DateTime, Utc};
+use concord_domain::{ConnectionId, Role, SkuId};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    sea_query::{Expr, ExprTrait},
+};
+
+use crate::{
+    Scoped, Store, TenantScope, decode,
+    entity::{availability, connection, connection_location, listing, sku},
+    error::Result,
+    now,
+};
+
+/// A connection with offers waiting to be written.
+#[derive(Debug, Clone)]
+pub struct DueConnection {
+    /// Its tenant.
+    pub scope: TenantScope,
+    /// The connection.
+    pub connection_id: ConnectionId,
+    /// Its platform slug.
+    pub platform: String,
+}
+
+/// One offer to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePush {
+    /// The SKU.
+    pub sku_id: SkuId,
+    /// Its code.
+    pub sku_code: String,
+    /// The platform's item to write, if the SKU is listed there.
+    pub external_item_id: Option<String>,
+    /// The offer now.
+    pub available: i64,
+    /// The figure the platform showed last, as far as Concord knows.
+    pub reported: Option<i64>,
+    /// Failed attempts so far.
+    pub attempts: i32,
+}
+
+/// How writing one offer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// The platform now shows `value` (written, or already showing it).
+    Written(i64),
+    /// Nothing to write: the SKU is not listed on the platform.
+    NotListed,
+    /// Try again at `at`.
+    Retry {
+        /// What went wrong.
+        error: String,
+        /// When to try again.
+        at: DateTime<Utc>,
+    },
+    /// It cannot succeed; kept as a discrepancy until the offer changes again.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+impl Store {
+    /// Connections that have offers due, with their tenants.
+    pub async fn due_push_connections(&self) -> Result<Vec<DueConnection>> {
+        let backend = self.db.get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DbBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT DISTINCT a.tenant_id, a.connection_id, c.platform \
+                     FROM availability a JOIN connections c ON c.id = a.connection_id \
+                     WHERE a.push_due AND c.base_url IS NOT NULL \
+                       AND (a.push_after IS NULL OR a.push_after <= {placeholder})"
+                ),
+                [now().into()],
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let tenant: String = row.try_get("", "tenant_id")?;
+                let connection: String = row.try_get("", "connection_id")?;
+                Ok(DueConnection {
+                    scope: TenantScope::new(decode::id(&tenant)?, Role::Staff),
+                    connection_id: decode::id(&connection)?,
+                    platform: row.try_get("", "platform")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Scoped<'_> {
+    /// Up to `limit` due offers of a connection, oldest change first.
+    pub async fn due_pushes(
+        &self,
+        connection_id: &ConnectionId,
+        limit: u64,
+    ) -> Result<Vec<DuePush>> {
+        let txn = self.begin().await?;
+        let rows = self
+            .select::<availability::Entity>()
+            .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(availability::Column::PushDue.eq(true))
+            .filter(
+                availability::Column::PushAfter
+                    .is_null()
+                    .or(availability::Column::PushAfter.lte(now())),
+            )
+            .order_by_asc(availability::Column::ComputedAt)
+            .limit(limit)
+            .all(&txn)
+            .await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.sku_id.as_str()).collect();
+        let codes: std::collections::HashMap<String, String> = self
+            .select::<sku::Entity>()
+            .filter(sku::Column::Id.is_in(ids.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.code))
+            .collect();
+        let items: std::collections::HashMap<String, String> = self
+            .select::<listing::Entity>()
+            .filter(listing::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(listing::Column::SkuId.is_in(ids))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter_map(|l| Some((l.sku_id?, l.external_item_id)))
+            .collect();
+        rows.into_iter()
+            .map(|r| {
+                Ok(DuePush {
+                    sku_code: codes.get(&r.sku_id).cloned().unwrap_or_default(),
+                    external_item_id: items.get(&r.sku_id).cloned(),
+                    sku_id: decode::id(&r.sku_id)?,
+                    available: r.available,
+                    reported: r.reported,
+                    attempts: r.push_attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Records how each push ended. A row stays due when its offer changed meanwhile.
+    pub async fn settle_pushes(
+        &self,
+        connection_id: &ConnectionId,
+        outcomes: Vec<(SkuId, PushOutcome)>,
+    ) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let at = now();
+        for (sku_id, outcome) in outcomes {
+            let update = availability::Entity::update_many()
+                .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
+                .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+                .filter(availability::Column::SkuId.eq(sku_id.as_str()));
+            let update = match outcome {
+                PushOutcome::Written(value) => update
+                    .col_expr(availability::Column::Pushed, Expr::value(value))
+                    .col_expr(availability::Column::PushedAt, Expr::value(at))
+                    .col_expr(availability::Column::Reported, Expr::value(value))
+                    .col_expr(availability::Column::ReportedAt, Expr::value(at))
+                    .col_expr(
+                        availability::Column::PushDue,
+                        Expr::col(availability::Column::Available).ne(value),
+                    )
+                    .col_expr(availability::Column::PushAttempts, Expr::value(0))
+                    .col_expr(
+                        availability::Column::PushAfter,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .col_expr(
+                        availability::Column::PushError,
+                        Expr::value(Option::<String>::None),
+                    ),
+                PushOutcome::NotListed => update
+                    .col_expr(availability::Column::PushDue, Expr::value(false))
+                    .col_expr(availability::Column::PushAttempts, Expr::value(0)),
+                PushOutcome::Retry { error, at } => update
+                    .col_expr(
+                        availability::Column::PushAttempts,
+                        Expr::col(availability::Column::PushAttempts).add(1),
+                    )
+                    .col_expr(availability::Column::PushAfter, Expr::value(at))
+                    .col_expr(availability::Column::PushError, Expr::value(error)),
+                PushOutcome::Failed { error } => update
+                    .col_expr(availability::Column::PushDue, Expr::value(false))
+                    .col_expr(
+                        availability::Column::PushAttempts,
+                        Expr::col(availability::Column::PushAttempts).add(1),
+                    )
+                    .col_expr(availability::Column::PushError, Expr::value(error)),
+            };
+            update.exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// What a worker needs to call a connection's platform.
+#[derive(Debug, Clone)]
+pub struct ConnectionAccess {
+    /// Its tenant.
+    pub scope: TenantScope,
+    /// The connection.
+    pub connection_id: ConnectionId,
+    /// Its platform slug.
+    pub platform: String,
+    /// The API's base URL.
+    pub base_url: String,
+    /// Its credentials, sealed.
+    pub sealed_credentials: Option<String>,
+    /// The platform location its offer is written to, where one is mapped.
+    pub external_location_id: Option<String>,
+}
+
+impl Store {
+    /// Every connection Concord can call (it has an API address), with what calling needs.
+    pub async fn callable_connections(&self) -> Result<Vec<ConnectionAccess>> {
+        let found = connection::Entity::find()
+            .filter(connection::Column::BaseUrl.is_not_null())
+            .order_by_asc(connection::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mapped: std::collections::HashMap<String, String> = connection_location::Entity::find()
+            .filter(connection_location::Column::ExternalLocationId.is_not_null())
+            .order_by_asc(connection_location::Column::LocationId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|l| Some((l.connection_id, l.external_location_id?)))
+            .rev()
+            .collect();
+        found
+            .into_iter()
+            .map(|c| {
+                Ok(ConnectionAccess {
+                    scope: TenantScope::new(decode::id(&c.tenant_id)?, Role::Staff),
+                    connection_id: decode::id(&c.id)?,
+                    external_location_id: mapped.get(&c.id).cloned(),
+                    platform: c.platform,
+                    base_url: c.base_url.unwrap_or_default(),
+                    sealed_credentials: c.credentials,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Scoped<'_> {
+    /// Stores how to call a connection's platform: its API address and sealed credentials
+    /// (and, where given, its sealed webhook secret); the connection becomes active.
+    pub async fn set_connection_access(
+        &self,
+        connection_id: &ConnectionId,
+        base_url: String,
+        sealed_credentials: String,
+        sealed_webhook_secret: Option<String>,
+    ) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let mut update = connection::Entity::update_many()
+            .col_expr(connection::Column::BaseUrl, Expr::value(base_url))
+            .col_expr(
+                connection::Column::Credentials,
+                Expr::value(sealed_credentials),
+            )
+            .col_expr(connection::Column::Status, Expr::value("active"))
+            .filter(connection::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(connection::Column::Id.eq(connection_id.as_str()));
+        if let Some(secret) = sealed_webhook_secret {
+            update = update.col_expr(connection::Column::WebhookSecret, Expr::value(secret));
+        }
+        if update.exec(&txn).await?.rows_affected == 0 {
+            return Err(crate::StorageError::NotFound);
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces a connection's sealed credentials (after a token refresh).
+    pub async fn set_credentials(
+        &self,
+        connection_id: &ConnectionId,
+        sealed: String,
+    ) -> Result<()> {
+        let txn = self.begin_write().await?;
+        connection::Entity::update_many()
+            .col_expr(connection::Column::Credentials, Expr::value(sealed))
+            .filter(connection::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(connection::Column::Id.eq(connection_id.as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

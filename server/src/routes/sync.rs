@@ -1,0 +1,282 @@
+//! Connecting a platform account by key: where its API is and the credentials to call it,
+//! then its listings — fetched, matched to SKUs by SKU code then barcode, with a report of
+//! what did not match or collided before anything is written to the platform.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use concord_connectors::{
+    Platform,
+    api::{self, Credentials, Session},
+};
+use concord_domain::{ConnectionId, Permission, SkuId, ValidationError};
+use concord_storage::{Listing, MatchReport, RemoteListing};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    auth::TenantAccess,
+    error::{ApiError, ApiResult, ErrorBody},
+    routes::path_id,
+    state::AppState,
+};
+
+/// Pages of listings read at most in one sync (100 per page on most platforms).
+const MAX_PAGES: usize = 10_000;
+
+/// How to reach a platform account.
+#[derive(Deserialize, ToSchema)]
+pub struct AccessIn {
+    /// The API's base URL, e.g. `https://shop.myshopify.com` or the store's address.
+    pub base_url: String,
+    /// What the platform issued: an access token, or an API key and secret.
+    #[schema(value_type = Object)]
+    pub credentials: Credentials,
+    /// The secret the platform signs its webhooks with, exactly as it shows it.
+    pub webhook_secret: Option<String>,
+}
+
+/// Stores how to call a connection's platform (owner, admin); credentials and the webhook
+/// secret are encrypted at rest and never shown again. The connection becomes active.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/access", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)), request_body = AccessIn,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_access(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    body: web::Json<AccessIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let body = body.into_inner();
+    let base_url = body.base_url.trim().trim_end_matches('/').to_owned();
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(ValidationError {
+            field: "base_url",
+            message: "must be an http(s) URL".into(),
+        }
+        .into());
+    }
+    let sealed = state
+        .secrets
+        .seal(&serde_json::to_string(&body.credentials).map_err(ApiError::internal)?)
+        .map_err(ApiError::internal)?;
+    let secret = body
+        .webhook_secret
+        .as_deref()
+        .map(|s| state.secrets.seal(s.trim()))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    access
+        .repos(&state)
+        .set_connection_access(&id, base_url, sealed, secret)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A listing on a platform.
+#[derive(Serialize, ToSchema)]
+pub struct ListingOut {
+    /// Its id.
+    pub id: i64,
+    /// The platform's item id.
+    pub external_item_id: String,
+    /// The SKU code on the platform.
+    pub sku_code: Option<String>,
+    /// The barcode on the platform.
+    pub barcode: Option<String>,
+    /// The title on the platform.
+    pub title: Option<String>,
+    /// The SKU it is matched to.
+    #[schema(value_type = Option<String>)]
+    pub sku_id: Option<SkuId>,
+    /// `sku`, `barcode` or `manual`.
+    pub matched_by: Option<String>,
+    /// When the platform last listed it.
+    pub seen_at: DateTime<Utc>,
+}
+
+impl From<Listing> for ListingOut {
+    fn from(l: Listing) -> Self {
+        Self {
+            id: l.id,
+            external_item_id: l.remote.external_item_id,
+            sku_code: l.remote.sku_code,
+            barcode: l.remote.barcode,
+            title: l.remote.title,
+            sku_id: l.sku_id,
+            matched_by: l.matched_by,
+            seen_at: l.seen_at,
+        }
+    }
+}
+
+/// Codes several listings share.
+#[derive(Serialize, ToSchema)]
+pub struct CollisionOut {
+    /// `sku CODE` or `barcode CODE`.
+    pub code: String,
+    /// The platform items carrying it.
+    pub external_item_ids: Vec<String>,
+}
+
+/// What matching found.
+#[derive(Serialize, ToSchema)]
+pub struct MatchReportOut {
+    /// Listings read from the platform.
+    pub listed: usize,
+    /// Matched now by SKU code.
+    pub matched_by_sku: usize,
+    /// Matched now by barcode.
+    pub matched_by_barcode: usize,
+    /// Matched before.
+    pub already_matched: usize,
+    /// Listings no SKU matches: map them by hand.
+    pub unmatched: Vec<ListingOut>,
+    /// Codes several listings carry: none of them was matched automatically.
+    pub collisions: Vec<CollisionOut>,
+}
+
+fn report_out(listed: usize, r: MatchReport) -> MatchReportOut {
+    MatchReportOut {
+        listed,
+        matched_by_sku: r.by_sku,
+        matched_by_barcode: r.by_barcode,
+        already_matched: r.already,
+        unmatched: r.unmatched.into_iter().map(Into::into).collect(),
+        collisions: r
+            .collisions
+            .into_iter()
+            .map(|(code, external_item_ids)| CollisionOut {
+                code,
+                external_item_ids,
+            })
+            .collect(),
+    }
+}
+
+/// Reads the platform's listings and matches them to SKUs (owner, admin).
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings/sync", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = MatchReportOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not connected yet, or a platform without listings"),
+        (status = 502, body = ErrorBody, description = "The platform refused or failed")))]
+pub async fn sync_listings(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<web::Json<MatchReportOut>> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    let platform: Platform = connection
+        .platform
+        .parse()
+        .map_err(|_| ApiError::conflict("unknown platform"))?;
+    let connector = api::connector(platform).ok_or_else(|| {
+        ApiError::conflict(format!(
+            "{platform} has no listings Concord writes stock to"
+        ))
+    })?;
+    let callable = state
+        .store
+        .callable_connections()
+        .await?
+        .into_iter()
+        .find(|c| c.connection_id == id)
+        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
+    let credentials = crate::sync::credentials_of(&state, &callable).map_err(ApiError::conflict)?;
+    let session = Session {
+        base_url: &callable.base_url,
+        credentials: &credentials,
+        http: &state.http,
+    };
+    let mut cursor = None;
+    let mut listed = 0;
+    for _ in 0..MAX_PAGES {
+        let page = connector.items(session, cursor).await.map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::BAD_GATEWAY,
+                "platform_error",
+                e.to_string(),
+            )
+        })?;
+        listed += page.items.len();
+        repos
+            .record_listings(
+                &id,
+                page.items
+                    .into_iter()
+                    .map(|i| RemoteListing {
+                        external_item_id: i.external_item_id,
+                        external_parent_id: i.external_parent_id,
+                        sku_code: i.sku,
+                        barcode: i.barcode,
+                        title: i.title,
+                    })
+                    .collect(),
+            )
+            .await?;
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let report = repos.match_listings(&id).await?;
+    Ok(web::Json(report_out(listed, report)))
+}
+
+/// Listing filters.
+#[derive(Deserialize, IntoParams)]
+pub struct ListingParams {
+    /// Only listings not matched to a SKU.
+    #[serde(default)]
+    pub unmatched: bool,
+}
+
+/// A connection's listings.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path), ListingParams),
+    responses((status = 200, body = Vec<ListingOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_listings(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    params: web::Query<ListingParams>,
+) -> ApiResult<web::Json<Vec<ListingOut>>> {
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    repos.connection(&id).await?;
+    let found = repos.listings(&id, params.unmatched).await?;
+    Ok(web::Json(found.into_iter().map(Into::into).collect()))
+}
+
+/// A manual match.
+#[derive(Deserialize, ToSchema)]
+pub struct MappingIn {
+    /// The SKU (`sku_…`) this listing sells.
+    #[schema(value_type = String)]
+    pub sku_id: String,
+}
+
+/// Matches a listing to a SKU by hand (owner, admin).
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings/{listing_id}", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path), ("listing_id" = i64, Path)), request_body = MappingIn,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn map_listing(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<MappingIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let listing: i64 = path.2.parse().map_err(|_| ApiError::not_found())?;
+    let sku = SkuId::try_from(body.sku_id.clone()).map_err(|_| ValidationError {
+        field: "sku_id",
+        message: "not a SKU id".into(),
+    })?;
+    access.repos(&state).map_listing(&id, listing, &sku).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
