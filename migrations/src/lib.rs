@@ -15,6 +15,7 @@ mod m20261128_000001_create_identity;
 mod m20261128_000002_create_inventory;
 mod m20261128_000003_create_intake;
 mod m20261128_000004_create_sync;
+mod m20261128_000005_create_jobs;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_inventory::Migration),
             Box::new(m20261128_000003_create_intake::Migration),
             Box::new(m20261128_000004_create_sync::Migration),
+            Box::new(m20261128_000005_create_jobs::Migration),
         ]
     }
 }

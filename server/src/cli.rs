@@ -6,7 +6,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::{app, config::Settings, state::AppState, telemetry, transfer, webhook_cli, worker};
+use crate::{
+    app, config::Settings, reconcile_cli, state::AppState, telemetry, transfer, webhook_cli, worker,
+};
 
 /// Concord: one truth about stock, orders and payments across every channel.
 #[derive(Debug, Parser)]
@@ -50,6 +52,22 @@ pub enum Command {
         /// Apply the good rows even when some are refused.
         #[arg(long)]
         partial: bool,
+        /// Database; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Reconcile connections with their platforms now: missed orders and unconfirmed
+    /// offers, and with --full every listed item's stock.
+    Reconcile {
+        /// The tenant (`tnt_…`).
+        #[arg(long)]
+        tenant: String,
+        /// Only this connection (`con_…`); all of the tenant's otherwise.
+        #[arg(long)]
+        connection: Option<String>,
+        /// Compare every listed item's stock too.
+        #[arg(long)]
+        full: bool,
         /// Database; overrides `database_url` / DATABASE_URL.
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
@@ -151,6 +169,17 @@ impl Cli {
                     settings.database_url = url;
                 }
                 transfer::export(&settings, kind, &tenant, out.as_deref()).await
+            }
+            Command::Reconcile {
+                tenant,
+                connection,
+                full,
+                database_url,
+            } => {
+                if let Some(url) = database_url {
+                    settings.database_url = url;
+                }
+                reconcile_cli::run(settings, &tenant, connection.as_deref(), full).await
             }
             Command::Webhook { .. } => unreachable!("handled before loading the configuration"),
             Command::Migrate { database_url } => {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod live;
 pub mod metrics;
+pub mod reconcile_cli;
 pub mod routes;
 pub mod secret_box;
 pub mod state;

@@ -120,6 +120,16 @@ impl LiveHub {
         .await;
     }
 
+    /// Publishes a sync job's progress or end.
+    pub async fn job(&self, tenant_id: &str, data: Value) {
+        self.publish(LiveEvent {
+            tenant_id: tenant_id.to_owned(),
+            kind: "job".into(),
+            data,
+        })
+        .await;
+    }
+
     /// Publishes what applying events changed: offers and orders.
     pub async fn applied(&self, tenant_id: &str, applied: &[Applied]) {
         for a in applied {

@@ -93,7 +93,7 @@ pub async fn export(
     Ok(())
 }
 
-async fn operator_scope(
+pub(crate) async fn operator_scope(
     store: &Store,
     tenant: &str,
 ) -> anyhow::Result<concord_storage::TenantScope> {

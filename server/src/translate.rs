@@ -63,8 +63,12 @@ pub fn translate(
             Some(hint) => Translated::Fetch(hint),
             None => Translated::Skip("a hint naming nothing".into()),
         },
-        Kind::Product => Translated::Skip("products are matched when listings are mapped".into()),
-        Kind::Inventory => {
+        // A product's own stock figure (WooCommerce's product.updated) is a stock report;
+        // the rest of a product is matched when listings are mapped.
+        Kind::Product if event.inventory.is_none() => {
+            Translated::Skip("products are matched when listings are mapped".into())
+        }
+        Kind::Product | Kind::Inventory => {
             let Some(inventory) = event.inventory else {
                 return Translated::Skip("an inventory event without a figure".into());
             };

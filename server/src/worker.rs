@@ -2,7 +2,13 @@
 //! received webhook deliveries into the ledger, and runs periodic housekeeping. Stops cleanly
 //! when its token is cancelled.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::Utc;
 use concord_connectors::{Delivery, Platform};
@@ -13,17 +19,21 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     state::AppState,
-    sync::{RateGate, poll::poll_pass, push::push_pass},
+    sync::{RateGate, poll::poll_pass, push::push_pass, reconcile::scheduled_pass},
 };
 
 /// How often housekeeping runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 /// How often the worker looks for deliveries and offers due when idle.
 const WORK_EVERY: Duration = Duration::from_millis(50);
+/// How often the reconcile schedule is checked.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(60);
 /// Deliveries leased per pass.
 const CLAIM_BATCH: u64 = 100;
 /// How long a lease lasts before another worker may take the delivery over.
 const LEASE_SECS: i64 = 60;
+/// How long a platform's stock figure waits for the sale deliveries that explain it.
+const STOCK_SETTLE: chrono::Duration = chrono::Duration::seconds(2);
 /// Attempts before a delivery becomes a dead letter.
 const MAX_ATTEMPTS: i32 = 8;
 
@@ -31,14 +41,14 @@ const MAX_ATTEMPTS: i32 = 8;
 /// polling and housekeeping on their schedules.
 pub async fn run(state: AppState, stop: CancellationToken) -> anyhow::Result<()> {
     tracing::info!("worker started");
-    let gate = match &state.redis {
-        Some(conn) => RateGate::redis(conn.clone(), &state.settings.redis_prefix),
-        None => RateGate::in_memory(),
-    };
+    let gate = RateGate::for_state(&state);
     let mut housekeeping_tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     let mut platform_poll = tokio::time::interval(Duration::from_secs(
         state.settings.poll_interval_secs.max(1),
     ));
+    let reconciling = Arc::new(AtomicBool::new(false));
+    let mut schedule = tokio::time::interval(SCHEDULE_EVERY);
+    schedule.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut work = tokio::time::interval(WORK_EVERY);
     work.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -49,6 +59,16 @@ pub async fn run(state: AppState, stop: CancellationToken) -> anyhow::Result<()>
                 let applied = poll_pass(&state, &gate).await;
                 if applied > 0 {
                     tracing::info!(applied, "order changes polled");
+                }
+            }
+            _ = schedule.tick() => {
+                // Reconciles run beside the deliveries and pushes, one pass at a time.
+                if !reconciling.swap(true, Ordering::AcqRel) {
+                    let (state, gate, reconciling) = (state.clone(), gate.clone(), reconciling.clone());
+                    tokio::spawn(async move {
+                        scheduled_pass(&state, &gate).await;
+                        reconciling.store(false, Ordering::Release);
+                    });
                 }
             }
             _ = work.tick() => {
@@ -168,6 +188,13 @@ async fn events_of(
             "unsigned {platform} delivery: only a hint, caught up by polling and reconcile"
         );
         return Ok(Vec::new());
+    }
+    // A platform announces its new stock figure and the sale that caused it in separate
+    // deliveries, in either order. A figure is judged only once the sales delivered with it
+    // have had time to arrive, so it is not mistaken for a manual edit.
+    let settled_at = delivery.received_at + STOCK_SETTLE;
+    if normalized.iter().any(|n| n.inventory.is_some()) && Utc::now() < settled_at {
+        return Err(InboundOutcome::Defer { at: settled_at });
     }
     let repos = state.store.scoped(&delivery.scope);
     crate::sync::to_events(

@@ -362,3 +362,210 @@ fn webhook_verify_checks_standard_webhooks_deliveries() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("shopify, square"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs `concord webhook …` with `body` in a file and the given arguments.
+fn webhook(
+    dir: &std::path::Path,
+    command: &str,
+    platform: &str,
+    body: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let file = dir.join(format!("{platform}-{command}.body"));
+    std::fs::write(&file, body).expect("write body");
+    concord(dir)
+        .args(["webhook", command, "--platform", platform, "--body"])
+        .arg(&file)
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn webhook_verify_applies_each_platforms_own_scheme() {
+    let dir = temp_dir();
+    // Square's own vector (its SDKs' tests): HMAC over the notification URL and the body.
+    let square = r#"{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}"#;
+    let url = "https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9";
+    let header = "x-square-hmacsha256-signature: GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=";
+    let ok = webhook(
+        &dir,
+        "verify",
+        "square",
+        square,
+        &[
+            "--secret",
+            "Ibxx_5AKakO-3qeNVR61Dw",
+            "--url",
+            url,
+            "--header",
+            header,
+        ],
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout).trim(),
+        r#"{"valid":true}"#
+    );
+    let other_url = webhook(
+        &dir,
+        "verify",
+        "square",
+        square,
+        &[
+            "--secret",
+            "Ibxx_5AKakO-3qeNVR61Dw",
+            "--url",
+            "https://example.com/hook",
+            "--header",
+            header,
+        ],
+    );
+    assert_eq!(other_url.status.code(), Some(1));
+    let no_url = webhook(
+        &dir,
+        "verify",
+        "square",
+        square,
+        &["--secret", "Ibxx_5AKakO-3qeNVR61Dw", "--header", header],
+    );
+    assert_eq!(
+        no_url.status.code(),
+        Some(2),
+        "a scheme that signs the URL needs --url"
+    );
+    assert!(String::from_utf8_lossy(&no_url.stderr).contains("--url"));
+
+    // Stripe: `t=…,v1=…` over `{t}.{body}`, with a five-minute tolerance.
+    let stripe = r#"{"id":"evt_1","object":"event","type":"payment_intent.succeeded"}"#;
+    let signature = "Stripe-Signature: t=1700000000,v1=fe9123591cfc842b2a36277eda9292ea02cef122afc3bd8eef8cbab34b6b6fd9";
+    let secret = "whsec_test_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let fresh = webhook(
+        &dir,
+        "verify",
+        "stripe",
+        stripe,
+        &[
+            "--secret",
+            secret,
+            "--now",
+            "1700000100",
+            "--header",
+            signature,
+        ],
+    );
+    assert_eq!(
+        fresh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fresh.stdout)
+    );
+    let stale = webhook(
+        &dir,
+        "verify",
+        "stripe",
+        stripe,
+        &[
+            "--secret",
+            secret,
+            "--now",
+            "1700001000",
+            "--header",
+            signature,
+        ],
+    );
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stale.stdout).contains("tolerance"));
+
+    // A platform that signs nothing says so.
+    let unsigned = webhook(&dir, "verify", "prestashop", "{}", &[]);
+    assert_eq!(unsigned.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unsigned.stdout).contains(r#""valid":false"#));
+    let no_secret = webhook(
+        &dir,
+        "verify",
+        "shopify",
+        "{}",
+        &["--header", "X-Shopify-Hmac-Sha256: AAAA"],
+    );
+    assert_eq!(no_secret.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn webhook_parse_prints_normalized_events_and_never_invents_facts() {
+    let dir = temp_dir();
+    let order = r##"{"id":450789469,"name":"#1001","currency":"gbp","total_price":"25.98","financial_status":"paid",
+        "created_at":"2026-11-28T09:00:00Z","updated_at":"2026-11-28T09:00:00Z",
+        "line_items":[{"id":1,"sku":"MV-DVD","variant_id":7,"quantity":2,"price":"12.99"}]}"##;
+    let parsed = webhook(
+        &dir,
+        "parse",
+        "shopify",
+        order,
+        &["--header", "X-Shopify-Topic: orders/create"],
+    );
+    assert_eq!(
+        parsed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&parsed.stdout)
+    );
+    let out: serde_json::Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let event = &out["events"][0];
+    assert_eq!(event["kind"], "order");
+    assert_eq!(event["external_order_id"], "450789469");
+    assert_eq!(event["currency"], "GBP");
+    assert_eq!(event["total_minor"], 2598);
+    assert_eq!(event["lines"][0]["sku"], "MV-DVD");
+    assert_eq!(event["lines"][0]["quantity"], 2);
+    assert_eq!(event["lines"][0]["unit_price_minor"], 1299);
+    assert!(event["external_refund_id"].is_null() && event["amount_minor"].is_null());
+
+    // A fixture holding the delivery under a key: --json-pointer selects it.
+    let wrapped = r#"{"delivery":{"type":"refund.created","id":"evt_9","created":1700000000,
+        "data":{"object":{"id":"re_1","object":"refund","amount":500,"currency":"usd","payment_intent":"pi_1","status":"succeeded"}}}}"#;
+    let refund = webhook(
+        &dir,
+        "parse",
+        "stripe",
+        wrapped,
+        &["--json-pointer", "/delivery"],
+    );
+    assert_eq!(
+        refund.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&refund.stdout)
+    );
+    let out: serde_json::Value = serde_json::from_slice(&refund.stdout).expect("json");
+    assert_eq!(out["events"][0]["kind"], "refund");
+    assert_eq!(out["events"][0]["external_refund_id"], "re_1");
+    assert_eq!(out["events"][0]["amount_minor"], 500);
+    assert_eq!(out["events"][0]["currency"], "USD");
+
+    // A thin delivery names what to fetch.
+    let thin = r#"{"appId":"A","merchants":{"M1":[{"objectId":"O:ORD1","type":"UPDATE","ts":1700000000000}]}}"#;
+    let hint = webhook(&dir, "parse", "clover", thin, &[]);
+    let out: serde_json::Value = serde_json::from_slice(&hint.stdout).expect("json");
+    assert_eq!(out["events"][0]["kind"], "hint");
+    assert_eq!(out["events"][0]["hint"]["resource"], "order");
+    assert_eq!(out["events"][0]["hint"]["id"], "ORD1");
+
+    let unknown = webhook(&dir, "parse", "myspace", "{}", &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let bad_pointer = webhook(
+        &dir,
+        "parse",
+        "stripe",
+        wrapped,
+        &["--json-pointer", "/nothing"],
+    );
+    assert_eq!(bad_pointer.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -108,6 +108,10 @@ id_type!(
     /// A customer, merged across channels.
     CustomerId, "cus_", "customer"
 );
+id_type!(
+    /// A sync job (a reconcile run).
+    JobId, "job_", "job"
+);
 
 #[cfg(test)]
 mod tests {

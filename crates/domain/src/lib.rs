@@ -17,8 +17,8 @@ pub mod validate;
 
 pub use barcode::Barcode;
 pub use ids::{
-    ApiTokenId, ConnectionId, CustomerId, InvitationId, LocationId, OrderId, ProductId, SkuId,
-    TenantId, UserId,
+    ApiTokenId, ConnectionId, CustomerId, InvitationId, JobId, LocationId, OrderId, ProductId,
+    SkuId, TenantId, UserId,
 };
 pub use role::{Permission, Role};
 pub use validate::{Email, OrganizationName, Password, ValidationError};

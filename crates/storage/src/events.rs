@@ -134,6 +134,25 @@ impl Scoped<'_> {
         Ok(out)
     }
 
+    /// Sets how often the tenant's connections are reconciled.
+    pub async fn set_reconcile_schedule(&self, schedule: crate::ReconcileSchedule) -> Result<()> {
+        let txn = self.begin_write().await?;
+        tenant::Entity::update_many()
+            .col_expr(
+                tenant::Column::ReconcileEveryMinutes,
+                Expr::value(schedule.incremental_minutes),
+            )
+            .col_expr(
+                tenant::Column::FullReconcileEveryHours,
+                Expr::value(schedule.full_hours),
+            )
+            .filter(tenant::Column::Id.eq(self.tenant_id().as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Sets the tenant's oversell policy.
     pub async fn set_oversell_policy(&self, policy: OversellPolicy) -> Result<()> {
         let txn = self.begin_write().await?;
@@ -407,12 +426,12 @@ impl Ctx<'_> {
         }
     }
 
-    /// A platform's own stock figure for a SKU. The figure Concord last wrote there is an
-    /// echo of that write (even when it arrives after the platform's own later sales, so it
-    /// never overwrites the expected figure); the figure Concord expected (its last write,
-    /// followed by the platform's own sales) changes nothing; any other figure is a manual
-    /// edit on the platform, applied as the difference from the expected one. A first
-    /// report only sets the baseline.
+    /// A platform's own stock figure for a SKU. A figure Concord wrote there lately is an
+    /// echo of that write (even when it arrives after later writes or the platform's own
+    /// later sales, so it never overwrites the expected figure); the figure Concord expected
+    /// (its last write, followed by the platform's own sales) changes nothing; any other
+    /// figure is a manual edit on the platform, applied as the difference from the expected
+    /// one. A first report only sets the baseline.
     async fn stock_reported(
         &self,
         sku: &str,
@@ -432,7 +451,8 @@ impl Ctx<'_> {
         else {
             return Ok(ignored(format!("{sku} is not offered on this channel")));
         };
-        let judged = StockReport::judge(offer.pushed, offer.reported, quantity);
+        let written = recent_writes(offer.recent_pushes.as_deref(), now().timestamp());
+        let judged = StockReport::judge(&written, offer.pushed, offer.reported, quantity);
         if judged != StockReport::Echo {
             availability::Entity::update_many()
                 .col_expr(availability::Column::Reported, Expr::value(quantity))
@@ -712,9 +732,27 @@ enum StockReport {
     },
 }
 
+/// How long a written figure is remembered for telling echoes apart, in seconds.
+const ECHO_MEMORY_SECS: i64 = 600;
+
+/// The figures written lately, newest first, from `value:unix_seconds,` entries.
+fn recent_writes(log: Option<&str>, now: i64) -> Vec<i64> {
+    log.unwrap_or_default()
+        .split(',')
+        .filter_map(|entry| {
+            let (value, at) = entry.split_once(':')?;
+            let at: i64 = at.parse().ok()?;
+            (now - at <= ECHO_MEMORY_SECS)
+                .then(|| value.parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
 impl StockReport {
-    fn judge(pushed: Option<i64>, expected: Option<i64>, reported: i64) -> Self {
+    fn judge(written: &[i64], pushed: Option<i64>, expected: Option<i64>, reported: i64) -> Self {
         match (pushed, expected.or(pushed)) {
+            _ if written.contains(&reported) => Self::Echo,
             (Some(p), _) if p == reported => Self::Echo,
             (_, None) => Self::Baseline,
             (_, Some(e)) if e == reported => Self::Expected,
@@ -731,23 +769,44 @@ mod stock_report_tests {
 
     #[test]
     fn echoes_expected_figures_and_edits_are_told_apart() {
-        assert_eq!(StockReport::judge(Some(5), Some(5), 5), StockReport::Echo);
-        assert_eq!(StockReport::judge(None, None, 7), StockReport::Baseline);
+        assert_eq!(
+            StockReport::judge(&[], Some(5), Some(5), 5),
+            StockReport::Echo
+        );
+        assert_eq!(
+            StockReport::judge(&[], None, None, 7),
+            StockReport::Baseline
+        );
         // Concord wrote 5, the platform then sold 1 itself: 4 is expected.
         assert_eq!(
-            StockReport::judge(Some(5), Some(4), 4),
+            StockReport::judge(&[5], Some(5), Some(4), 4),
             StockReport::Expected
         );
         // Someone set 9 by hand where 4 was expected.
         assert_eq!(
-            StockReport::judge(Some(5), Some(4), 9),
+            StockReport::judge(&[5], Some(5), Some(4), 9),
             StockReport::Edited { delta: 5 }
         );
         assert_eq!(
-            StockReport::judge(Some(5), None, 2),
+            StockReport::judge(&[], Some(5), None, 2),
             StockReport::Edited { delta: -3 }
         );
         // The echo of the write 5 arrives after the platform's own sale made 4 expected.
-        assert_eq!(StockReport::judge(Some(5), Some(4), 5), StockReport::Echo);
+        assert_eq!(
+            StockReport::judge(&[5], Some(5), Some(4), 5),
+            StockReport::Echo
+        );
+        // The echo of an older write (10) arrives after the newer write (8).
+        assert_eq!(
+            StockReport::judge(&[8, 10], Some(8), Some(8), 10),
+            StockReport::Echo
+        );
+    }
+
+    #[test]
+    fn the_write_log_remembers_recent_figures_only() {
+        let log = "8:1000,10:990,oops,7:300,";
+        assert_eq!(super::recent_writes(Some(log), 1000), vec![8, 10]);
+        assert_eq!(super::recent_writes(None, 1000), Vec::<i64>::new());
     }
 }

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::{
-    ApiToken, Credentials, Invitation, MembershipSummary, Session, Store, Tenant, TenantScope,
-    User, decode,
+    ApiToken, Credentials, Invitation, MembershipSummary, ReconcileSchedule, Session, Store,
+    Tenant, TenantScope, User, decode,
     entity::{api_token, invitation, membership, session, tenant, user},
     error::{Result, StorageError},
     now,
@@ -290,12 +290,15 @@ async fn insert_tenant_with_owner(
         id: TenantId::generate(),
         name: name.as_str().to_owned(),
         oversell_policy: OversellPolicy::Hold,
+        schedule: ReconcileSchedule::default(),
         created_at: now(),
     };
     tenant::Entity::insert(tenant::ActiveModel {
         id: Set(tenant.id.to_string()),
         name: Set(tenant.name.clone()),
         oversell_policy: Set(tenant.oversell_policy.as_str().to_owned()),
+        reconcile_every_minutes: Set(tenant.schedule.incremental_minutes),
+        full_reconcile_every_hours: Set(tenant.schedule.full_hours),
         created_at: Set(tenant.created_at),
     })
     .exec_without_returning(db)

@@ -63,6 +63,8 @@ pub struct Claimed {
     pub verified: bool,
     /// Earlier attempts.
     pub attempts: i32,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
 }
 
 /// How processing a delivery ended.
@@ -75,6 +77,11 @@ pub enum InboundOutcome {
         /// What went wrong.
         error: String,
         /// When to try again.
+        at: DateTime<Utc>,
+    },
+    /// Not yet: look at it again at `at` (not a failed attempt).
+    Defer {
+        /// When.
         at: DateTime<Utc>,
     },
     /// It cannot succeed (or retries ran out): keep it as a dead letter for replay.
@@ -139,7 +146,7 @@ impl Store {
              WHERE id IN (SELECT id FROM inbound_events \
                WHERE status IN ('pending', 'failed', 'processing') AND next_attempt_at <= {} \
                ORDER BY id LIMIT {}{skip_locked}) \
-             RETURNING id, tenant_id, connection_id, external_id, body, headers, verified, attempts",
+             RETURNING id, tenant_id, connection_id, external_id, body, headers, verified, attempts, received_at",
             p(1),
             p(2),
             p(3)
@@ -172,6 +179,7 @@ impl Store {
                 headers: row.try_get("", "headers")?,
                 verified: row.try_get("", "verified")?,
                 attempts: row.try_get("", "attempts")?,
+                received_at: row.try_get("", "received_at")?,
             });
         }
         claimed.sort_by_key(|c| c.id);
@@ -180,6 +188,15 @@ impl Store {
 
     /// Records how processing a leased delivery ended.
     pub async fn settle_inbound(&self, id: i64, outcome: InboundOutcome) -> Result<()> {
+        if let InboundOutcome::Defer { at } = outcome {
+            inbound_event::Entity::update_many()
+                .col_expr(inbound_event::Column::Status, Expr::value("pending"))
+                .col_expr(inbound_event::Column::NextAttemptAt, Expr::value(at))
+                .filter(inbound_event::Column::Id.eq(id))
+                .exec(&self.db)
+                .await?;
+            return Ok(());
+        }
         let update = inbound_event::Entity::update_many()
             .col_expr(
                 inbound_event::Column::Attempts,
@@ -198,6 +215,7 @@ impl Store {
                 .col_expr(inbound_event::Column::Status, Expr::value("failed"))
                 .col_expr(inbound_event::Column::NextAttemptAt, Expr::value(at))
                 .col_expr(inbound_event::Column::LastError, Expr::value(error)),
+            InboundOutcome::Defer { .. } => return Ok(()),
             InboundOutcome::Dead { error } => update
                 .col_expr(inbound_event::Column::Status, Expr::value("dead"))
                 .col_expr(inbound_event::Column::LastError, Expr::value(error)),

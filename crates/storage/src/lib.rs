@@ -15,6 +15,7 @@ mod events;
 mod identity;
 mod intake;
 mod inventory;
+mod jobs;
 mod ledger;
 mod listings;
 mod order_batch;
@@ -34,6 +35,7 @@ pub use error::StorageError;
 pub use events::{Applied, Oversold};
 pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget, NewInbound};
 pub use inventory::{InventoryQuery, InventoryRow};
+pub use jobs::{Job, Progress};
 pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
 };
@@ -42,7 +44,7 @@ pub use orders::{
     CustomerRecord, FulfilmentRecord, OrderDetail, OrderLineRecord, OrderQuery, OrderSummary,
     OversellRecord, PaymentRecord, RefundRecord, ReturnRecord,
 };
-pub use push::{ConnectionAccess, DueConnection, DuePush, PushOutcome};
+pub use push::{ConnectionAccess, DueConnection, DuePush, ListedOffer, PushOutcome};
 pub use records::*;
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};

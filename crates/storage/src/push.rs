@@ -7,8 +7,9 @@
 use chrono::{DateTime, Utc};
 use concord_domain::{ConnectionId, Role, SkuId};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+    sea_query::{BinOper, Expr, ExprTrait, Func},
 };
 
 use crate::{
@@ -17,6 +18,9 @@ use crate::{
     error::Result,
     now,
 };
+
+/// Longest write log kept per offer (recent `value:time,` entries, newest first).
+const WRITE_LOG_CHARS: i32 = 200;
 
 /// A connection with offers waiting to be written.
 #[derive(Debug, Clone)]
@@ -36,8 +40,8 @@ pub struct DuePush {
     pub sku_id: SkuId,
     /// Its code.
     pub sku_code: String,
-    /// The platform's item to write, if the SKU is listed there.
-    pub external_item_id: Option<String>,
+    /// The platform's item to write.
+    pub external_item_id: String,
     /// The offer now.
     pub available: i64,
     /// The figure the platform showed last, as far as Concord knows.
@@ -51,8 +55,6 @@ pub struct DuePush {
 pub enum PushOutcome {
     /// The platform now shows `value` (written, or already showing it).
     Written(i64),
-    /// Nothing to write: the SKU is not listed on the platform.
-    NotListed,
     /// Try again at `at`.
     Retry {
         /// What went wrong.
@@ -82,6 +84,7 @@ impl Store {
                 format!(
                     "SELECT DISTINCT a.tenant_id, a.connection_id, c.platform \
                      FROM availability a JOIN connections c ON c.id = a.connection_id \
+                     JOIN listings l ON l.connection_id = a.connection_id AND l.sku_id = a.sku_id \
                      WHERE a.push_due AND c.base_url IS NOT NULL \
                        AND (a.push_after IS NULL OR a.push_after <= {placeholder})"
                 ),
@@ -103,7 +106,8 @@ impl Store {
 }
 
 impl Scoped<'_> {
-    /// Up to `limit` due offers of a connection, oldest change first.
+    /// Up to `limit` due offers of a connection's listed SKUs, oldest change first. (An
+    /// offer of a SKU the platform does not list stays due until it is listed.)
     pub async fn due_pushes(
         &self,
         connection_id: &ConnectionId,
@@ -118,6 +122,16 @@ impl Scoped<'_> {
                 availability::Column::PushAfter
                     .is_null()
                     .or(availability::Column::PushAfter.lte(now())),
+            )
+            .filter(
+                availability::Column::SkuId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(listing::Column::SkuId)
+                        .from(listing::Entity)
+                        .and_where(listing::Column::ConnectionId.eq(connection_id.as_str()))
+                        .and_where(listing::Column::SkuId.is_not_null())
+                        .to_owned(),
+                ),
             )
             .order_by_asc(availability::Column::ComputedAt)
             .limit(limit)
@@ -142,10 +156,11 @@ impl Scoped<'_> {
             .filter_map(|l| Some((l.sku_id?, l.external_item_id)))
             .collect();
         rows.into_iter()
-            .map(|r| {
+            .filter_map(|r| Some((items.get(&r.sku_id)?.clone(), r)))
+            .map(|(external_item_id, r)| {
                 Ok(DuePush {
                     sku_code: codes.get(&r.sku_id).cloned().unwrap_or_default(),
-                    external_item_id: items.get(&r.sku_id).cloned(),
+                    external_item_id,
                     sku_id: decode::id(&r.sku_id)?,
                     available: r.available,
                     reported: r.reported,
@@ -170,6 +185,20 @@ impl Scoped<'_> {
                 .filter(availability::Column::SkuId.eq(sku_id.as_str()));
             let update = match outcome {
                 PushOutcome::Written(value) => update
+                    .col_expr(
+                        availability::Column::RecentPushes,
+                        Func::cust("substr")
+                            .arg(Expr::val(format!("{value}:{},", at.timestamp())).binary(
+                                BinOper::Custom("||"),
+                                Func::coalesce([
+                                    Expr::col(availability::Column::RecentPushes),
+                                    Expr::val(""),
+                                ]),
+                            ))
+                            .arg(1)
+                            .arg(WRITE_LOG_CHARS)
+                            .into(),
+                    )
                     .col_expr(availability::Column::Pushed, Expr::value(value))
                     .col_expr(availability::Column::PushedAt, Expr::value(at))
                     .col_expr(availability::Column::Reported, Expr::value(value))
@@ -187,9 +216,6 @@ impl Scoped<'_> {
                         availability::Column::PushError,
                         Expr::value(Option::<String>::None),
                     ),
-                PushOutcome::NotListed => update
-                    .col_expr(availability::Column::PushDue, Expr::value(false))
-                    .col_expr(availability::Column::PushAttempts, Expr::value(0)),
                 PushOutcome::Retry { error, at } => update
                     .col_expr(
                         availability::Column::PushAttempts,
@@ -307,5 +333,136 @@ impl Scoped<'_> {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// A channel's offer of a listed item, as reconcile compares it with the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedOffer {
+    /// The SKU.
+    pub sku_id: SkuId,
+    /// Its code.
+    pub sku_code: String,
+    /// The offer now.
+    pub available: i64,
+    /// What Concord last wrote.
+    pub pushed: Option<i64>,
+}
+
+impl Scoped<'_> {
+    /// The offers of the matched listings among `external_item_ids`, by item id.
+    pub async fn offers_of_items(
+        &self,
+        connection_id: &ConnectionId,
+        external_item_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, ListedOffer>> {
+        let txn = self.begin().await?;
+        let listings = self
+            .select::<listing::Entity>()
+            .filter(listing::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(
+                listing::Column::ExternalItemId.is_in(external_item_ids.iter().map(String::as_str)),
+            )
+            .filter(listing::Column::SkuId.is_not_null())
+            .all(&txn)
+            .await?;
+        let sku_ids: Vec<&str> = listings
+            .iter()
+            .filter_map(|l| l.sku_id.as_deref())
+            .collect();
+        let codes: std::collections::HashMap<String, String> = self
+            .select::<sku::Entity>()
+            .filter(sku::Column::Id.is_in(sku_ids.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.code))
+            .collect();
+        let offers: std::collections::HashMap<String, availability::Model> = self
+            .select::<availability::Entity>()
+            .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(availability::Column::SkuId.is_in(sku_ids))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|a| (a.sku_id.clone(), a))
+            .collect();
+        let mut out = std::collections::HashMap::new();
+        for l in listings {
+            let Some(sku_id) = l.sku_id else { continue };
+            let (Some(code), Some(offer)) = (codes.get(&sku_id), offers.get(&sku_id)) else {
+                continue;
+            };
+            out.insert(
+                l.external_item_id,
+                ListedOffer {
+                    sku_id: decode::id(&sku_id)?,
+                    sku_code: code.clone(),
+                    available: offer.available,
+                    pushed: offer.pushed,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Marks offers to be written again.
+    pub async fn mark_push_due(&self, connection_id: &ConnectionId, skus: &[SkuId]) -> Result<()> {
+        let txn = self.begin_write().await?;
+        for chunk in skus.chunks(500) {
+            availability::Entity::update_many()
+                .col_expr(availability::Column::PushDue, Expr::value(true))
+                .col_expr(availability::Column::PushAttempts, Expr::value(0))
+                .col_expr(
+                    availability::Column::PushAfter,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
+                .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+                .filter(availability::Column::SkuId.is_in(chunk.iter().map(SkuId::as_str)))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Offers the platform has not confirmed (never written, written with another value, or
+    /// failed) are written again; returns how many.
+    pub async fn reopen_unconfirmed(&self, connection_id: &ConnectionId) -> Result<u64> {
+        let txn = self.begin_write().await?;
+        let done = availability::Entity::update_many()
+            .col_expr(availability::Column::PushDue, Expr::value(true))
+            .col_expr(availability::Column::PushAttempts, Expr::value(0))
+            .col_expr(
+                availability::Column::PushAfter,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(availability::Column::PushDue.eq(false))
+            .filter(
+                availability::Column::Pushed
+                    .is_null()
+                    .or(Expr::col(availability::Column::Pushed)
+                        .ne(Expr::col(availability::Column::Available)))
+                    .or(availability::Column::PushError.is_not_null()),
+            )
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(done.rows_affected)
+    }
+
+    /// How many of the connection's listings are matched to SKUs.
+    pub async fn matched_listing_count(&self, connection_id: &ConnectionId) -> Result<i64> {
+        let txn = self.begin().await?;
+        let n = self
+            .select::<listing::Entity>()
+            .filter(listing::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(listing::Column::SkuId.is_not_null())
+            .count(&txn)
+            .await?;
+        Ok(n as i64)
     }
 }

@@ -20,8 +20,28 @@ pub struct Tenant {
     pub name: String,
     /// What happens to an order that loses the last unit to another channel.
     pub oversell_policy: OversellPolicy,
+    /// How often each connection is reconciled.
+    pub schedule: ReconcileSchedule,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// How often a tenant's connections are reconciled with their platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileSchedule {
+    /// Minutes between incremental reconciles (missed orders, unconfirmed offers).
+    pub incremental_minutes: i32,
+    /// Hours between full reconciles (every listed item's stock compared).
+    pub full_hours: i32,
+}
+
+impl Default for ReconcileSchedule {
+    fn default() -> Self {
+        Self {
+            incremental_minutes: 60,
+            full_hours: 24,
+        }
+    }
 }
 
 impl TryFrom<tenant::Model> for Tenant {
@@ -31,6 +51,10 @@ impl TryFrom<tenant::Model> for Tenant {
             id: decode::id(&m.id)?,
             name: m.name,
             oversell_policy: decode::parsed(&m.oversell_policy, str::parse)?,
+            schedule: ReconcileSchedule {
+                incremental_minutes: m.reconcile_every_minutes,
+                full_hours: m.full_reconcile_every_hours,
+            },
             created_at: m.created_at,
         })
     }

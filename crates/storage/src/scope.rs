@@ -77,6 +77,7 @@ tenant_owned!(
     inbound_event,
     listing,
     sync_cursor,
+    job,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

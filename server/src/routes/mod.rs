@@ -138,6 +138,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 .route(web::put().to(sync::map_listing)),
             )
             .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/reconcile")
+                    .route(web::post().to(sync::start_reconcile)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/jobs").route(web::get().to(sync::list_jobs)),
+            )
+            .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/events")
                     .route(web::post().to(orders::ingest)),
             )

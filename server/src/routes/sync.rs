@@ -280,3 +280,129 @@ pub async fn map_listing(
     access.repos(&state).map_listing(&id, listing, &sku).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// What to reconcile.
+#[derive(Deserialize, ToSchema)]
+pub struct ReconcileIn {
+    /// Compare every listed item's stock too (a full reconcile).
+    #[serde(default)]
+    pub full: bool,
+}
+
+/// A sync job.
+#[derive(Serialize, ToSchema)]
+pub struct JobOut {
+    /// `job_…`
+    #[schema(value_type = String)]
+    pub id: concord_domain::JobId,
+    /// The connection.
+    #[schema(value_type = String)]
+    pub connection_id: ConnectionId,
+    /// `reconcile` or `full_reconcile`.
+    pub kind: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// Items checked.
+    pub done: i64,
+    /// Items to check, when known.
+    pub total: Option<i64>,
+    /// Discrepancies found.
+    pub found: i64,
+    /// Discrepancies repaired.
+    pub repaired: i64,
+    /// Items skipped.
+    pub skipped: i64,
+    /// The report, when finished.
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Started.
+    pub created_at: DateTime<Utc>,
+    /// Finished.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<concord_storage::Job> for JobOut {
+    fn from(j: concord_storage::Job) -> Self {
+        Self {
+            id: j.id,
+            connection_id: j.connection_id,
+            kind: j.kind,
+            status: j.status,
+            done: j.done,
+            total: j.total,
+            found: j.found,
+            repaired: j.repaired,
+            skipped: j.skipped,
+            report: j.report.and_then(|r| serde_json::from_str(&r).ok()),
+            error: j.error,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+/// Starts a reconcile of a connection now (owner, admin, staff); follow it in `jobs` or on
+/// the live stream.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/reconcile", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)), request_body = ReconcileIn,
+    responses((status = 202, body = JobOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not connected yet")))]
+pub async fn start_reconcile(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    body: web::Json<ReconcileIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::Operate)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    repos.connection(&id).await?;
+    let target = state
+        .store
+        .callable_connections()
+        .await?
+        .into_iter()
+        .find(|c| c.connection_id == id)
+        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
+    let depth = if body.full {
+        crate::sync::reconcile::Depth::Full
+    } else {
+        crate::sync::reconcile::Depth::Incremental
+    };
+    let job = repos.start_job(&id, depth.kind()).await?;
+    let out = JobOut::from(job.clone());
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        let gate = crate::sync::RateGate::for_state(&state);
+        if let Err(error) =
+            crate::sync::reconcile::run_started(&state, &gate, &target, depth, job, &|_| {}).await
+        {
+            tracing::warn!(%error, "reconcile failed");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(out))
+}
+
+/// Job filters.
+#[derive(Deserialize, IntoParams)]
+pub struct JobParams {
+    /// Only this connection's jobs.
+    pub connection_id: Option<String>,
+}
+
+/// Recent sync jobs, newest first, with progress and reports.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/jobs", tag = "connections",
+    params(("tenant_id" = String, Path), JobParams),
+    responses((status = 200, body = Vec<JobOut>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_jobs(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    params: web::Query<JobParams>,
+) -> ApiResult<web::Json<Vec<JobOut>>> {
+    let connection: Option<ConnectionId> =
+        params.connection_id.as_deref().map(path_id).transpose()?;
+    let found = access.repos(&state).jobs(connection.as_ref(), 100).await?;
+    Ok(web::Json(found.into_iter().map(Into::into).collect()))
+}

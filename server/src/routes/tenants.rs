@@ -23,6 +23,10 @@ pub struct TenantOut {
     pub name: String,
     /// What happens to an order that loses the last unit to another channel.
     pub oversell_policy: OversellPolicy,
+    /// Minutes between incremental reconciles of each connection.
+    pub reconcile_every_minutes: i32,
+    /// Hours between full reconciles of each connection.
+    pub full_reconcile_every_hours: i32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// The caller's role here.
@@ -36,6 +40,8 @@ impl TenantOut {
             id: t.id,
             name: t.name,
             oversell_policy: t.oversell_policy,
+            reconcile_every_minutes: t.schedule.incremental_minutes,
+            full_reconcile_every_hours: t.schedule.full_hours,
             created_at: t.created_at,
             role,
         }
@@ -87,9 +93,13 @@ pub struct TenantPatch {
     pub name: Option<String>,
     /// `cancel`, `backorder` or `hold`.
     pub oversell_policy: Option<OversellPolicy>,
+    /// Minutes between incremental reconciles, 5 to 1440.
+    pub reconcile_every_minutes: Option<i32>,
+    /// Hours between full reconciles, 1 to 168.
+    pub full_reconcile_every_hours: Option<i32>,
 }
 
-/// Renames a tenant or changes its oversell policy (owner, admin).
+/// Renames a tenant or changes its oversell policy or reconcile schedule (owner, admin).
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant_id}", tag = "tenants", request_body = TenantPatch,
     params(("tenant_id" = String, Path)),
     responses((status = 200, body = TenantOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -108,8 +118,41 @@ pub async fn update(
     if let Some(name) = &name {
         repos.rename(name).await?;
     }
+    for (field, value, range) in [
+        (
+            "reconcile_every_minutes",
+            body.reconcile_every_minutes,
+            5..=1440,
+        ),
+        (
+            "full_reconcile_every_hours",
+            body.full_reconcile_every_hours,
+            1..=168,
+        ),
+    ] {
+        if value.is_some_and(|v| !range.contains(&v)) {
+            return Err(concord_domain::ValidationError {
+                field,
+                message: format!("must be between {} and {}", range.start(), range.end()),
+            }
+            .into());
+        }
+    }
     if let Some(policy) = body.oversell_policy {
         repos.set_oversell_policy(policy).await?;
+    }
+    if body.reconcile_every_minutes.is_some() || body.full_reconcile_every_hours.is_some() {
+        let current = repos.tenant().await?.schedule;
+        repos
+            .set_reconcile_schedule(concord_storage::ReconcileSchedule {
+                incremental_minutes: body
+                    .reconcile_every_minutes
+                    .unwrap_or(current.incremental_minutes),
+                full_hours: body
+                    .full_reconcile_every_hours
+                    .unwrap_or(current.full_hours),
+            })
+            .await?;
     }
     let tenant = repos.tenant().await?;
     Ok(web::Json(TenantOut::new(tenant, access.scope.role())))

@@ -4,6 +4,7 @@
 mod bucket;
 pub mod poll;
 pub mod push;
+pub mod reconcile;
 
 use std::{collections::HashMap, time::Duration};
 

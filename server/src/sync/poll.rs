@@ -35,7 +35,8 @@ pub async fn poll_pass(state: &AppState, gate: &RateGate) -> usize {
     applied
 }
 
-async fn poll_connection(
+/// Polls one connection until it is caught up (or its rate budget is spent).
+pub async fn poll_connection(
     state: &AppState,
     gate: &RateGate,
     access: &ConnectionAccess,

@@ -1,8 +1,7 @@
 //! The push pass: for every connection with offers due, write the latest offer of each due
-//! SKU through the platform's batch endpoint, under the connection's token bucket. An offer
-//! the platform already shows is recorded without a write; a SKU not listed there is
-//! nothing to write; a write that raced a sale (compare-and-set refused) is retried with
-//! the figure then expected.
+//! listed SKU through the platform's batch endpoint, under the connection's token bucket.
+//! An offer the platform already shows is recorded without a write; a write that raced a
+//! sale (compare-and-set refused) is retried with the figure then expected.
 
 use std::time::Duration;
 
@@ -55,14 +54,17 @@ pub async fn push_pass(state: &AppState, gate: &RateGate) -> usize {
 
 async fn push_connection(state: &AppState, gate: &RateGate, access: &ConnectionAccess) -> usize {
     let repos = state.store.scoped(&access.scope);
-    let connector = access
+    let Some(connector) = access
         .platform
         .parse::<Platform>()
         .ok()
-        .and_then(api::connector);
+        .and_then(api::connector)
+    else {
+        return 0;
+    };
     let mut settled = 0;
     for _ in 0..BATCHES_PER_PASS {
-        let batch = connector.map_or(100, |c| c.limits().batch) as u64;
+        let batch = connector.limits().batch as u64;
         let due = match repos.due_pushes(&access.connection_id, batch).await {
             Ok(due) if !due.is_empty() => due,
             Ok(_) => break,
@@ -71,16 +73,8 @@ async fn push_connection(state: &AppState, gate: &RateGate, access: &ConnectionA
                 break;
             }
         };
-        let outcomes = match connector {
-            // A platform Concord does not write stock to (payments, accounting).
-            None => due
-                .iter()
-                .map(|d| (d.sku_id.clone(), PushOutcome::NotListed))
-                .collect(),
-            Some(connector) => match write(state, gate, connector, access, &due).await {
-                Some(outcomes) => outcomes,
-                None => break,
-            },
+        let Some(outcomes) = write(state, gate, connector, access, &due).await else {
+            break;
         };
         settled += outcomes.len();
         if let Err(e) = repos.settle_pushes(&access.connection_id, outcomes).await {
@@ -103,20 +97,16 @@ async fn write(
     let mut writes = Vec::new();
     let mut written = Vec::new();
     for d in due {
-        match &d.external_item_id {
-            None => outcomes.push((d.sku_id.clone(), PushOutcome::NotListed)),
-            Some(_) if d.reported == Some(d.available) => {
-                outcomes.push((d.sku_id.clone(), PushOutcome::Written(d.available)))
-            }
-            Some(item) => {
-                writes.push(StockWrite {
-                    external_item_id: item.clone(),
-                    location_id: access.external_location_id.clone(),
-                    quantity: d.available,
-                    expected: d.reported.filter(|_| d.attempts < COMPARE_ATTEMPTS),
-                });
-                written.push(d);
-            }
+        if d.reported == Some(d.available) {
+            outcomes.push((d.sku_id.clone(), PushOutcome::Written(d.available)));
+        } else {
+            writes.push(StockWrite {
+                external_item_id: d.external_item_id.clone(),
+                location_id: access.external_location_id.clone(),
+                quantity: d.available,
+                expected: d.reported.filter(|_| d.attempts < COMPARE_ATTEMPTS),
+            });
+            written.push(d);
         }
     }
     if writes.is_empty() {

@@ -179,6 +179,12 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (
             Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/reconcile",
+            Some(json!({ "full": true })),
+        ),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/jobs", None),
+        (
+            Method::POST,
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/listings/sync",
             Some(json!({})),
         ),

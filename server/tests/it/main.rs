@@ -15,5 +15,6 @@ mod members;
 mod orders;
 mod postgres_only;
 mod redis_only;
+mod sync;
 mod tokens;
 mod webhooks;

@@ -19,6 +19,9 @@ use crate::{Delivery, Platform};
 pub const API_VERSION: &str = "2025-01";
 /// Items per page.
 const PAGE: usize = 100;
+/// Orders per page: with up to 30 lines each, a page stays well under Shopify's single-query
+/// cost ceiling of 1000 points.
+const ORDERS_PAGE: usize = 5;
 
 /// Shopify's API.
 pub struct ShopifyApi;
@@ -380,8 +383,8 @@ impl Connector for ShopifyApi {
             .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
         let data: OrdersData = call(
             session,
-            "query Orders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { legacyResourceId name currencyCode displayFinancialStatus cancelledAt createdAt updatedAt totalPriceSet { shopMoney { amount currencyCode } } lineItems(first: 250) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } pageInfo { hasNextPage endCursor } } }",
-            json!({ "first": 50, "after": null, "query": format!("updated_at:>'{since}'") }),
+            "query Orders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { legacyResourceId name currencyCode displayFinancialStatus cancelledAt createdAt updatedAt totalPriceSet { shopMoney { amount currencyCode } } lineItems(first: 30) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } pageInfo { hasNextPage endCursor } } }",
+            json!({ "first": ORDERS_PAGE, "after": null, "query": format!("updated_at:>'{since}'") }),
         )
         .await?;
         let mut latest = cursor;

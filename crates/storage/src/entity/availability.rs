@@ -18,6 +18,7 @@ pub struct Model {
     pub push_after: Option<DateTimeUtc>,
     pub push_error: Option<String>,
     pub reported_at: Option<DateTimeUtc>,
+    pub recent_pushes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub(crate) mod customer;
 pub(crate) mod fulfilment;
 pub(crate) mod inbound_event;
 pub(crate) mod invitation;
+pub(crate) mod job;
 pub(crate) mod kit_component;
 pub(crate) mod listing;
 pub(crate) mod location;

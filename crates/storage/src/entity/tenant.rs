@@ -7,6 +7,8 @@ pub struct Model {
     pub id: String,
     pub name: String,
     pub oversell_policy: String,
+    pub reconcile_every_minutes: i32,
+    pub full_reconcile_every_hours: i32,
     pub created_at: DateTimeUtc,
 }
 

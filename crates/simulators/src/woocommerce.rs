@@ -1,0 +1,385 @@
+//! WooCommerce: the `/wp-json/wc/v3` REST API with consumer keys (HTTP Basic or
+//! `consumer_key`/`consumer_secret` query parameters; the simulator accepts them over plain
+//! HTTP as WooCommerce does over HTTPS), page-numbered listings with `X-WP-Total`,
+//! `X-WP-TotalPages` and `Link`, `/products/batch` capped at 100 items, and webhooks the
+//! way WooCommerce sends them: asynchronously, at most one queued per hook and resource,
+//! the resource as it is at delivery time, **no retries**, and a hook disabled after its
+//! 7th consecutive failure.
+//!
+//! Errors come in the WordPress shape `{"code", "message", "data": {"status"}}`. Core
+//! WooCommerce has no rate limit and no locations (one stock figure per product).
+
+mod listing;
+mod orders;
+mod products;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use actix_web::{HttpRequest, HttpResponse, http::Method, web};
+use serde_json::{Value, json};
+
+use crate::{
+    config::SimConfig,
+    core::{Change, Core, Time},
+    http,
+    platform::{Body, DeliveryPolicy, Failure, Outgoing, PlatformApi, Resource},
+    server::{Inner, lock},
+};
+
+/// WooCommerce's id of a product.
+pub(crate) fn product_id(product: u64) -> u64 {
+    10 + product
+}
+/// The shop's product for a WooCommerce product id.
+pub(crate) fn parse_product_id(id: u64) -> Option<u64> {
+    id.checked_sub(10).filter(|n| *n > 0)
+}
+/// WooCommerce's id of an order (also its number).
+pub(crate) fn order_id(order: u64) -> u64 {
+    1000 + order
+}
+/// The shop's order for a WooCommerce order id.
+pub(crate) fn parse_order_id(id: u64) -> Option<u64> {
+    id.checked_sub(1000).filter(|n| *n > 0)
+}
+/// WooCommerce's id of a refund.
+pub(crate) fn refund_id(refund: u64) -> u64 {
+    5000 + refund
+}
+
+/// WooCommerce's dates: site time without offset (the site runs on UTC, so the `_gmt`
+/// twins are equal).
+pub(crate) fn time(t: Time) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// JSON as PHP's `wp_json_encode` writes it: slashes and non-ASCII escaped.
+pub(crate) fn php_json(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '/' => out.push_str("\\/"),
+            c if c.is_ascii() => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An error in the WordPress REST shape.
+pub(crate) fn error(status: u16, code: &str, message: &str) -> HttpResponse {
+    http::json(
+        status,
+        &json!({"code": code, "message": message, "data": {"status": status}}),
+    )
+}
+
+/// One webhook as configured in WooCommerce (one per topic, all to the same URL).
+#[derive(Debug, Clone)]
+pub(crate) struct Hook {
+    pub id: u64,
+    pub topic: &'static str,
+    pub active: bool,
+    pub failures: u32,
+    pub created_at: Time,
+    pub updated_at: Time,
+}
+
+/// Consecutive failures a hook survives; the next one disables it
+/// (`woocommerce_max_webhook_delivery_failures`).
+const MAX_FAILURES: u32 = 5;
+
+/// The WooCommerce simulator.
+pub(crate) struct WooCommerce {
+    site_url: String,
+    hooks: Mutex<Vec<Hook>>,
+}
+
+impl WooCommerce {
+    /// A simulator for `config` served at `base_url`.
+    pub fn new(_config: &SimConfig, base_url: &str) -> Self {
+        let now = chrono::Utc::now();
+        let hooks = [
+            "order.created",
+            "order.updated",
+            "product.created",
+            "product.updated",
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, topic)| Hook {
+            id: i as u64 + 1,
+            topic,
+            active: true,
+            failures: 0,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+        Self {
+            site_url: format!("{base_url}/"),
+            hooks: Mutex::new(hooks),
+        }
+    }
+
+    fn hook(&self, topic: &str) -> Option<Hook> {
+        lock(&self.hooks).iter().find(|h| h.topic == topic).cloned()
+    }
+
+    fn webhook(&self, topic: &str, resource: Resource, id: u64) -> Option<Outgoing> {
+        let hook = self.hook(topic)?;
+        let (kind, event) = topic.split_once('.')?;
+        Some(Outgoing {
+            topic: topic.to_owned(),
+            event_id: format!("{kind}-{id}"),
+            body: Body::AtDelivery(resource),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "User-Agent".into(),
+                    "WooCommerce/9.0.0 Hookshot (WordPress/6.5.0)".into(),
+                ),
+                ("X-WC-Webhook-Source".into(), self.site_url.clone()),
+                ("X-WC-Webhook-Topic".into(), topic.to_owned()),
+                ("X-WC-Webhook-Resource".into(), kind.to_owned()),
+                ("X-WC-Webhook-Event".into(), event.to_owned()),
+                ("X-WC-Webhook-ID".into(), hook.id.to_string()),
+            ],
+            dedup_key: Some(format!("{}:{id}", hook.id)),
+        })
+    }
+}
+
+impl PlatformApi for WooCommerce {
+    fn register(self: Arc<Self>, app: &mut web::ServiceConfig) {
+        app.app_data(web::Data::from(self));
+    }
+
+    fn api_prefix(&self) -> &'static str {
+        "/wp-json/wc/v3"
+    }
+
+    fn api_routes(&self, api: &mut web::ServiceConfig) {
+        products::routes(api);
+        orders::routes(api);
+    }
+
+    fn api_base(&self, base_url: &str) -> String {
+        format!("{base_url}/wp-json/wc/v3")
+    }
+
+    fn info(&self) -> Value {
+        let hooks: Vec<Value> = lock(&self.hooks)
+            .iter()
+            .map(|h| json!({"id": h.id, "topic": h.topic, "status": if h.active { "active" } else { "disabled" }, "failure_count": h.failures}))
+            .collect();
+        json!({"site_url": self.site_url, "webhooks": hooks})
+    }
+
+    fn authenticate(&self, inner: &Inner, req: &HttpRequest) -> Result<(), http::Refusal> {
+        let query = http::query_pairs(req);
+        let credentials = http::basic(req).or_else(|| {
+            Some((
+                http::query_value(&query, "consumer_key")?,
+                http::query_value(&query, "consumer_secret")?,
+            ))
+        });
+        let Some((key, secret)) = credentials else {
+            return Err(Box::new(if req.method() == Method::GET {
+                error(
+                    401,
+                    "woocommerce_rest_cannot_view",
+                    "Sorry, you cannot list resources.",
+                )
+            } else {
+                error(
+                    401,
+                    "woocommerce_rest_cannot_edit",
+                    "Sorry, you are not allowed to edit this resource.",
+                )
+            }));
+        };
+        if key != inner.config.client_id {
+            return Err(Box::new(error(
+                401,
+                "woocommerce_rest_authentication_error",
+                "Consumer key is invalid.",
+            )));
+        }
+        if secret != inner.config.client_secret {
+            return Err(Box::new(error(
+                401,
+                "woocommerce_rest_authentication_error",
+                "Consumer secret is invalid.",
+            )));
+        }
+        Ok(())
+    }
+
+    fn failure(&self, failure: Failure, _req: &HttpRequest) -> HttpResponse {
+        match failure {
+            Failure::Storm { retry_after } => {
+                let mut response = error(
+                    429,
+                    "rest_too_many_requests",
+                    "Too many requests. Please slow down.",
+                );
+                if let Ok(value) =
+                    actix_web::http::header::HeaderValue::from_str(&retry_after.to_string())
+                {
+                    response
+                        .headers_mut()
+                        .insert(actix_web::http::header::RETRY_AFTER, value);
+                }
+                response
+            }
+            Failure::Injected(status) => error(
+                status,
+                "internal_server_error",
+                "<p>There has been a critical error on this website.</p><p><a href=\"https://wordpress.org/documentation/article/faq-troubleshooting/\">Learn more about troubleshooting WordPress.</a></p>",
+            ),
+            Failure::NotFound => error(
+                404,
+                "rest_no_route",
+                "No route was found matching the URL and request method.",
+            ),
+        }
+    }
+
+    fn on_change(&self, core: &Core, change: &Change) -> Vec<Outgoing> {
+        let _ = core;
+        let out = match *change {
+            Change::OrderCreated { order } => vec![
+                self.webhook("order.created", Resource::Order(order), order_id(order)),
+                self.webhook("order.updated", Resource::Order(order), order_id(order)),
+            ],
+            // WooCommerce has no refund topic: a refund updates the order.
+            Change::RefundCreated { order, .. } | Change::OrderPaid { order } => {
+                vec![self.webhook("order.updated", Resource::Order(order), order_id(order))]
+            }
+            Change::StockChanged { product, .. } | Change::ProductUpdated { product } => {
+                vec![self.webhook(
+                    "product.updated",
+                    Resource::Product(product),
+                    product_id(product),
+                )]
+            }
+            Change::ProductCreated { product } => {
+                vec![self.webhook(
+                    "product.created",
+                    Resource::Product(product),
+                    product_id(product),
+                )]
+            }
+            Change::PaymentFailed { .. } => Vec::new(),
+        };
+        out.into_iter().flatten().collect()
+    }
+
+    fn delivery_policy(&self) -> DeliveryPolicy {
+        // Action Scheduler runs the delivery shortly after the event; one attempt, a
+        // minute to answer, 200–302 count as success (class-wc-webhook.php).
+        DeliveryPolicy {
+            first_delay: Duration::from_secs(5),
+            retries: Vec::new(),
+            timeout: Duration::from_secs(60),
+            success_up_to: 302,
+        }
+    }
+
+    fn attempt_headers(&self, _out: &Outgoing, _attempt: usize) -> Vec<(String, String)> {
+        vec![(
+            "X-WC-Webhook-Delivery-ID".into(),
+            uuid::Uuid::new_v4().simple().to_string(),
+        )]
+    }
+
+    fn render_at_delivery(&self, core: &Core, resource: Resource) -> Option<Vec<u8>> {
+        let value = match resource {
+            Resource::Order(order) => orders::order(core, core.order(order)?, &self.site_url),
+            Resource::Product(product) => {
+                products::product(core, core.product(product)?, &self.site_url)
+            }
+        };
+        Some(php_json(&value).into_bytes())
+    }
+
+    fn accepts(&self, topic: &str) -> bool {
+        self.hook(topic).is_some_and(|h| h.active)
+    }
+
+    fn delivery_outcome(&self, topic: &str, ok: bool) {
+        let mut hooks = lock(&self.hooks);
+        let Some(hook) = hooks.iter_mut().find(|h| h.topic == topic) else {
+            return;
+        };
+        hook.updated_at = chrono::Utc::now();
+        if ok {
+            hook.failures = 0;
+        } else if hook.failures > MAX_FAILURES {
+            hook.active = false;
+        } else {
+            hook.failures += 1;
+        }
+    }
+
+    fn webhook_url_changed(&self) {
+        // Saving a webhook with a new delivery URL re-activates it.
+        for hook in lock(&self.hooks).iter_mut() {
+            hook.active = true;
+            hook.failures = 0;
+        }
+    }
+
+    fn order_ref(&self, _core: &Core, order: u64) -> String {
+        order_id(order).to_string()
+    }
+
+    fn refund_ref(&self, _core: &Core, _order: u64, refund: u64) -> String {
+        refund_id(refund).to_string()
+    }
+
+    fn parse_order_ref(&self, _core: &Core, reference: &str) -> Option<u64> {
+        parse_order_id(reference.trim().parse().ok()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn php_json_escapes_slashes_and_unicode() {
+        assert_eq!(php_json(&json!("https://x/y")), r#""https:\/\/x\/y""#);
+        assert_eq!(
+            php_json(&json!("Amélie 🎬")),
+            r#""Am\u00e9lie \ud83c\udfac""#
+        );
+    }
+
+    #[test]
+    fn the_seventh_consecutive_failure_disables_the_hook() {
+        let config = SimConfig::new(crate::Platform::WooCommerce);
+        let woo = WooCommerce::new(&config, "http://127.0.0.1:1");
+        for _ in 0..6 {
+            woo.delivery_outcome("order.created", false);
+            assert!(woo.accepts("order.created"));
+        }
+        woo.delivery_outcome("order.created", false);
+        assert!(!woo.accepts("order.created"));
+        woo.webhook_url_changed();
+        assert!(woo.accepts("order.created"));
+        woo.delivery_outcome("order.created", false);
+        woo.delivery_outcome("order.created", true);
+        assert_eq!(woo.hook("order.created").map(|h| h.failures), Some(0));
+    }
+}
