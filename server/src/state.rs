@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use concord_storage::Store;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
     auth::rate_limit::LoginLimiter, config::Settings, live::LiveHub, metrics::Metrics,
@@ -40,7 +40,13 @@ impl AppState {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
                     .with_context(|| "redis_url is not a valid Redis URL".to_owned())?;
-                let conn = ConnectionManager::new(client.clone())
+                // Fail fast when Redis is gone: nothing on the intake or ledger path waits
+                // for it, and a live update or rate check should not hold a worker up.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_millis(500)))
+                    .set_response_timeout(Some(Duration::from_millis(500)))
+                    .set_number_of_retries(1);
+                let conn = ConnectionManager::new_with_config(client.clone(), config)
                     .await
                     .context("cannot reach Redis at redis_url; start it or unset REDIS_URL")?;
                 let live = LiveHub::redis(client, conn.clone(), &settings.redis_prefix)

@@ -426,7 +426,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// A platform's own stock figure for a SKU. A figure Concord wrote there lately is an
+    /// A platform's own stock figure for a SKU. A figure older than what Concord already
+    /// knows of the channel (its own sales, a later report, a write) is stale. A figure
+    /// Concord wrote there lately is an
     /// echo of that write (even when it arrives after later writes or the platform's own
     /// later sales, so it never overwrites the expected figure); the figure Concord expected
     /// (its last write, followed by the platform's own sales) changes nothing; any other
@@ -451,12 +453,18 @@ impl Ctx<'_> {
         else {
             return Ok(ignored(format!("{sku} is not offered on this channel")));
         };
+        let at = self.event.occurred_at;
+        if offer.reported_at.is_some_and(|known| at <= known) {
+            return Ok(ignored(format!(
+                "{sku}: a figure from before what Concord already knows of this channel"
+            )));
+        }
         let written = recent_writes(offer.recent_pushes.as_deref(), now().timestamp());
         let judged = StockReport::judge(&written, offer.pushed, offer.reported, quantity);
         if judged != StockReport::Echo {
             availability::Entity::update_many()
                 .col_expr(availability::Column::Reported, Expr::value(quantity))
-                .col_expr(availability::Column::ReportedAt, Expr::value(now()))
+                .col_expr(availability::Column::ReportedAt, Expr::value(at))
                 .filter(availability::Column::TenantId.eq(self.tenant()))
                 .filter(availability::Column::SkuId.eq(found.id.as_str()))
                 .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))

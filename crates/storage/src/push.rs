@@ -406,11 +406,19 @@ impl Scoped<'_> {
         Ok(out)
     }
 
-    /// Marks offers to be written again.
-    pub async fn mark_push_due(&self, connection_id: &ConnectionId, skus: &[SkuId]) -> Result<()> {
+    /// Records the figures a platform really shows for these SKUs (read by a reconcile)
+    /// and marks their offers to be written again.
+    pub async fn repair_offers(
+        &self,
+        connection_id: &ConnectionId,
+        shown: &[(SkuId, i64)],
+    ) -> Result<()> {
         let txn = self.begin_write().await?;
-        for chunk in skus.chunks(500) {
+        let at = now();
+        for (sku_id, figure) in shown {
             availability::Entity::update_many()
+                .col_expr(availability::Column::Reported, Expr::value(*figure))
+                .col_expr(availability::Column::ReportedAt, Expr::value(at))
                 .col_expr(availability::Column::PushDue, Expr::value(true))
                 .col_expr(availability::Column::PushAttempts, Expr::value(0))
                 .col_expr(
@@ -419,7 +427,7 @@ impl Scoped<'_> {
                 )
                 .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
                 .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
-                .filter(availability::Column::SkuId.is_in(chunk.iter().map(SkuId::as_str)))
+                .filter(availability::Column::SkuId.eq(sku_id.as_str()))
                 .exec(&txn)
                 .await?;
         }

@@ -247,12 +247,12 @@ async fn reconcile(
                 report.checked += 1;
                 if offer.available != figure.quantity {
                     report.discrepancies += 1;
-                    repair.push(offer.sku_id.clone());
+                    repair.push((offer.sku_id.clone(), figure.quantity));
                 }
             }
         }
         repos
-            .mark_push_due(&access.connection_id, &repair)
+            .repair_offers(&access.connection_id, &repair)
             .await
             .map_err(|e| e.to_string())?;
         report.repaired += repair.len() as i64;

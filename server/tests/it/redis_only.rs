@@ -62,3 +62,95 @@ async fn live_updates_reach_streams_served_by_another_instance() {
     publisher.cleanup().await;
     server.cleanup().await;
 }
+
+/// A Redis of this test's own on a free port, so it can be stopped without touching the
+/// shared one.
+struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> Self {
+        let mut child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the private Redis did not start");
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[actix_web::test]
+async fn deliveries_are_accepted_and_applied_while_redis_is_down() {
+    use crate::{
+        inventory::Stocked,
+        webhooks::{custom_connection, deliver, sale},
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut redis = PrivateRedis::start(port);
+    let toml = format!(
+        "redis_url = \"redis://127.0.0.1:{}\"\nredis_prefix = \"down-{}\"",
+        redis.port,
+        rand_suffix()
+    );
+    let app = TestApp::spawn_on(TestDatabase::create().await.expect("db"), &toml).await;
+    let owner = app.signup("owner@down.test", "Down").await;
+    let s = Stocked::create(&app, &owner).await;
+    let c = custom_connection(&app, &owner, &s).await;
+    let now = chrono::Utc::now().timestamp();
+    let first = deliver(&app, &c, "msg_down_1", &sale("down-1"), &c.secret, now).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
+    redis.stop();
+    // Redis is gone: the intake does not need it, the worker applies and only the live
+    // update is lost.
+    let second = deliver(&app, &c, "msg_down_2", &sale("down-2"), &c.secret, now).await;
+    assert_eq!(second.status, StatusCode::ACCEPTED, "{}", second.text);
+    let handled = concord_server::worker::process_inbound(&app.state).await;
+    assert_eq!(handled, 2);
+    let level = app
+        .get(
+            &format!("/api/v1/tenants/{}/skus/{}", owner.tenant_id, s.sku_id),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        level.body["levels"][0]["on_hand"], 2,
+        "10 received, 4 sold twice"
+    );
+    let _redis = PrivateRedis::start(port);
+    let third = deliver(&app, &c, "msg_down_3", &sale("down-3"), &c.secret, now).await;
+    assert_eq!(third.status, StatusCode::ACCEPTED);
+    app.cleanup().await;
+}

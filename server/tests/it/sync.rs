@@ -7,7 +7,7 @@ use std::{net::TcpListener, time::Duration};
 
 use actix_web::http::{Method, StatusCode};
 use concord_server::{app::app, worker};
-use concord_simulators::{Platform, RunningSim, SeedProduct, SimConfig, Simulator};
+use concord_simulators::{Faults, Platform, RunningSim, SeedProduct, SimConfig, Simulator};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -306,5 +306,126 @@ async fn a_sale_on_one_platform_reaches_every_other_and_edits_are_told_from_echo
         woo_writes,
         "no write back to the platform that sold: it already shows 11"
     );
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_sale_whose_webhook_is_lost_is_caught_by_polling() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 12).await;
+    let (woo, _) = live.connect(Platform::WooCommerce, 11).await;
+    live.settle(&[&shopify, &woo], 10).await;
+    // WooCommerce never retries a failed delivery; here it does not even send one.
+    woo.set_faults(Faults {
+        drop_webhooks: true,
+        ..Faults::default()
+    });
+    live.post_sim(
+        &woo,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 3 }),
+    )
+    .await;
+    assert_eq!(live.stock(&woo).await, 7);
+    live.settle(&[&shopify, &woo], 7).await;
+    assert!(
+        woo.stats().webhooks_dropped > 0,
+        "the delivery really was lost"
+    );
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_rate_limit_storm_holds_writes_back_and_they_land_once_it_passes() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 12).await;
+    let (square, _) = live.connect(Platform::Square, 11).await;
+    live.settle(&[&shopify, &square], 10).await;
+    square.set_faults(Faults {
+        storm_429: true,
+        ..Faults::default()
+    });
+    for _ in 0..5 {
+        live.post_sim(
+            &shopify,
+            "/_sim/sale",
+            json!({ "sku": "MV-DVD", "quantity": 1 }),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let during = square.stats();
+    // Each 429 pauses the connection's bucket for the platform's Retry-After: in three
+    // seconds of storm Concord knocks a handful of times, not once per sale or per pass.
+    assert!(during.throttled >= 1, "the storm was met: {during:?}");
+    assert!(
+        during.throttled <= 6,
+        "the bucket held writes back: {during:?}"
+    );
+    square.set_faults(Faults::default());
+    live.settle(&[&shopify, &square], 5).await;
+    let after = square.stats();
+    assert!(
+        after.writes - during.writes <= 2,
+        "five sales became at most two writes of the latest figure: {after:?}"
+    );
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_full_reconcile_finds_an_unannounced_edit_and_reports_it() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 12).await;
+    let (woo, woo_id) = live.connect(Platform::WooCommerce, 11).await;
+    live.settle(&[&shopify, &woo], 10).await;
+    // A merchant edits WooCommerce while its webhooks are lost: only a reconcile can know.
+    woo.set_faults(Faults {
+        drop_webhooks: true,
+        ..Faults::default()
+    });
+    live.post_sim(
+        &woo,
+        "/_sim/adjust",
+        json!({ "sku": "MV-DVD", "quantity": 16 }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(live.stock(&shopify).await, 10, "nothing announced the edit");
+    let started = live
+        .app
+        .post(
+            &format!("{}/connections/{woo_id}/reconcile", live.base),
+            json!({ "full": true }),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    assert_eq!(started.body["kind"], "full_reconcile");
+    let job_id = str_at(&started.body, "/id");
+    live.settle(&[&shopify, &woo], 16).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let job = loop {
+        let jobs = live
+            .app
+            .get(&format!("{}/jobs", live.base), Some(&live.owner))
+            .await;
+        let job = jobs
+            .body
+            .as_array()
+            .and_then(|all| all.iter().find(|j| j["id"] == job_id.as_str()).cloned());
+        match job {
+            Some(job) if job["status"] != "running" => break job,
+            _ if tokio::time::Instant::now() > deadline => {
+                panic!("the job did not finish: {}", jobs.text)
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["done"], 1);
+    assert_eq!(job["total"], 1);
+    assert_eq!(job["report"]["checked"], 1);
+    assert_eq!(job["report"]["edits_applied"], 1, "{job}");
+    assert_eq!(live.on_hand().await, 16);
     live.finish().await;
 }

@@ -6,6 +6,7 @@ use actix_web::{
     test::TestRequest,
 };
 use concord_connectors::standard_webhooks;
+use concord_server::worker;
 use serde_json::{Value, json};
 
 use crate::{
@@ -13,12 +14,12 @@ use crate::{
     inventory::Stocked,
 };
 
-struct Custom {
-    connection_id: String,
-    secret: String,
+pub(crate) struct Custom {
+    pub(crate) connection_id: String,
+    pub(crate) secret: String,
 }
 
-async fn custom_connection(app: &TestApp, owner: &Account, s: &Stocked) -> Custom {
+pub(crate) async fn custom_connection(app: &TestApp, owner: &Account, s: &Stocked) -> Custom {
     let base = format!("/api/v1/tenants/{}", owner.tenant_id);
     let created = app
         .post(
@@ -53,14 +54,14 @@ async fn custom_connection(app: &TestApp, owner: &Account, s: &Stocked) -> Custo
     }
 }
 
-fn sale(event_id: &str) -> Vec<u8> {
+pub(crate) fn sale(event_id: &str) -> Vec<u8> {
     json!({ "events": [{ "event_id": event_id, "occurred_at": "2026-11-28T09:00:00Z", "type": "stock_adjusted",
                          "sku": "MV-DVD", "location": null, "delta": -4, "note": "sold at the fair" }] })
     .to_string()
     .into_bytes()
 }
 
-async fn deliver(
+pub(crate) async fn deliver(
     app: &TestApp,
     c: &Custom,
     id: &str,
@@ -331,5 +332,65 @@ async fn signing_secrets_are_stored_encrypted_and_only_for_custom_connections() 
     )
     .await
     .assert_error(StatusCode::CONFLICT, "conflict");
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn a_delivery_taken_by_a_worker_that_dies_is_taken_again_and_applied_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@crash.test", "Crash").await;
+    let s = Stocked::create(&app, &owner).await;
+    let c = custom_connection(&app, &owner, &s).await;
+    let now = chrono::Utc::now().timestamp();
+    let accepted = deliver(&app, &c, "msg_crash", &sale("crash-1"), &c.secret, now).await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED);
+    // A worker leases it and dies before recording anything.
+    let leased = app
+        .state
+        .store
+        .claim_inbound(10, chrono::Duration::milliseconds(200))
+        .await
+        .expect("claim");
+    assert_eq!(leased.len(), 1);
+    assert_eq!(
+        worker::process_inbound(&app.state).await,
+        0,
+        "leased to the dead worker"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    // Another worker takes it over once the lease runs out, applies it, dies before
+    // settling; the third applies nothing new: the ledger keys the event.
+    let again = app
+        .state
+        .store
+        .claim_inbound(10, chrono::Duration::milliseconds(200))
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    let events = vec![serde_json::from_value::<concord_domain::events::InboundEvent>(
+        json!({ "event_id": "crash-1", "occurred_at": "2026-11-28T09:00:00Z", "type": "stock_adjusted",
+                "sku": "MV-DVD", "location": null, "delta": -4, "note": "sold at the fair" }),
+    )
+    .expect("event")];
+    app.state
+        .store
+        .scoped(&again[0].scope)
+        .apply_events(&again[0].connection_id, &events)
+        .await
+        .expect("applied");
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    assert_eq!(worker::process_inbound(&app.state).await, 1);
+    assert_eq!(
+        on_hand(&app, &owner, &s).await,
+        6,
+        "10 received, 4 sold once"
+    );
+    let listed = app
+        .get(
+            &format!("/api/v1/tenants/{}/inbound-events", owner.tenant_id),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(listed.body[0]["status"], "processed");
     app.cleanup().await;
 }

@@ -71,7 +71,12 @@ impl Engine<'_> {
                 Bucket::Committed => entry.1 += m.delta,
             }
         }
-        self.follow_platform_figures(txn, &deltas).await?;
+        let latest = movements
+            .iter()
+            .map(|m| m.occurred_at)
+            .max()
+            .unwrap_or_else(now);
+        self.follow_platform_figures(txn, &deltas, latest).await?;
         let recorded_at = now();
         let rows: Vec<stock_movement::ActiveModel> = movements
             .iter()
@@ -297,12 +302,13 @@ impl Engine<'_> {
 
 impl Engine<'_> {
     /// The platform sold these units itself, so its own stock figure dropped by them: the
-    /// figure Concord expects it to show follows, and its next stock report is not
-    /// mistaken for a manual edit.
+    /// figure Concord expects it to show follows, as of the sale's time on the platform, so
+    /// its stock reports from before (or at) that time are not mistaken for manual edits.
     async fn follow_platform_figures(
         &self,
         txn: &sea_orm::DatabaseTransaction,
         deltas: &BTreeMap<(String, String), (i64, i64)>,
+        at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
         let mut sellable: BTreeMap<&str, i64> = BTreeMap::new();
         for ((sku_id, _), (on_hand, committed)) in deltas {
@@ -316,6 +322,18 @@ impl Engine<'_> {
                         Expr::col(availability::Column::Reported),
                         change,
                     ),
+                )
+                .col_expr(
+                    availability::Column::ReportedAt,
+                    Expr::case(
+                        sea_orm::sea_query::ExprTrait::or(
+                            availability::Column::ReportedAt.is_null(),
+                            availability::Column::ReportedAt.lt(at),
+                        ),
+                        at,
+                    )
+                    .finally(Expr::col(availability::Column::ReportedAt))
+                    .into(),
                 )
                 .filter(availability::Column::TenantId.eq(self.tenant.as_str()))
                 .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
