@@ -16,6 +16,7 @@ mod m20261128_000002_create_inventory;
 mod m20261128_000003_create_intake;
 mod m20261128_000004_create_sync;
 mod m20261128_000005_create_jobs;
+mod m20261128_000006_create_oauth_states;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_intake::Migration),
             Box::new(m20261128_000004_create_sync::Migration),
             Box::new(m20261128_000005_create_jobs::Migration),
+            Box::new(m20261128_000006_create_oauth_states::Migration),
         ]
     }
 }

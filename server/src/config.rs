@@ -61,6 +61,8 @@ struct Raw {
     session_ttl_hours: i64,
     invitation_ttl_hours: i64,
     poll_interval_secs: u64,
+    #[serde(default)]
+    oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
 
 /// A key held in memory that never prints.
@@ -121,6 +123,8 @@ pub struct Settings {
     pub invitation_ttl_hours: i64,
     /// How often each connection's platform is polled for order changes.
     pub poll_interval_secs: u64,
+    /// Concord's app registration per platform slug, for connecting accounts by OAuth.
+    pub oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
 
 /// Why the configuration was refused: one line per problem.
@@ -147,7 +151,7 @@ impl Settings {
         }
         let figment = figment
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
-            .merge(Env::prefixed("CONCORD_").ignore(&["CONFIG"]));
+            .merge(Env::prefixed("CONCORD_").ignore(&["CONFIG"]).split("__"));
         let raw: Raw = figment
             .extract()
             .map_err(|e| ConfigError(e.into_iter().map(|e| e.to_string()).collect()))?;
@@ -252,6 +256,7 @@ impl Settings {
             session_ttl_hours: raw.session_ttl_hours,
             invitation_ttl_hours: raw.invitation_ttl_hours,
             poll_interval_secs: raw.poll_interval_secs,
+            oauth_apps: raw.oauth_apps,
             data_dir: raw.data_dir,
         })
     }

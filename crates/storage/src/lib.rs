@@ -18,6 +18,7 @@ mod inventory;
 mod jobs;
 mod ledger;
 mod listings;
+mod oauth;
 mod order_batch;
 mod orders;
 mod push;
@@ -40,6 +41,7 @@ pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
 };
 pub use listings::{Listing, MatchReport, RemoteListing};
+pub use oauth::PendingAuthorization;
 pub use orders::{
     CustomerRecord, FulfilmentRecord, OrderDetail, OrderLineRecord, OrderQuery, OrderSummary,
     OversellRecord, PaymentRecord, RefundRecord, ReturnRecord,

@@ -78,6 +78,7 @@ tenant_owned!(
     listing,
     sync_cursor,
     job,
+    oauth_state,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

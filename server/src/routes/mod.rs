@@ -138,6 +138,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 .route(web::put().to(sync::map_listing)),
             )
             .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/oauth")
+                    .route(web::post().to(sync::start_oauth)),
+            )
+            .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/reconcile")
                     .route(web::post().to(sync::start_reconcile)),
             )
@@ -193,6 +197,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
             .app_data(web::PayloadConfig::new(webhook_limit))
             .route(web::post().to(webhooks::intake)),
     )
+    .service(web::resource("/oauth/callback").route(web::get().to(sync::oauth_callback)))
     .service(web::resource("/healthz").route(web::get().to(health::healthz)))
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
     .service(web::resource("/metrics").route(web::get().to(health::metrics)));

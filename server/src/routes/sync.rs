@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use concord_connectors::{
     Platform,
-    api::{self, Credentials, Session},
+    api::{self, Credentials, Session, oauth},
 };
 use concord_domain::{ConnectionId, Permission, SkuId, ValidationError};
 use concord_storage::{Listing, MatchReport, RemoteListing};
@@ -186,7 +186,9 @@ pub async fn sync_listings(
         .into_iter()
         .find(|c| c.connection_id == id)
         .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
-    let credentials = crate::sync::credentials_of(&state, &callable).map_err(ApiError::conflict)?;
+    let credentials = crate::sync::credentials_of(&state, &callable)
+        .await
+        .map_err(ApiError::conflict)?;
     let session = Session {
         base_url: &callable.base_url,
         credentials: &credentials,
@@ -405,4 +407,196 @@ pub async fn list_jobs(
         params.connection_id.as_deref().map(path_id).transpose()?;
     let found = access.repos(&state).jobs(connection.as_ref(), 100).await?;
     Ok(web::Json(found.into_iter().map(Into::into).collect()))
+}
+
+/// Connecting an account by OAuth.
+#[derive(Deserialize, ToSchema)]
+pub struct OAuthIn {
+    /// The account's API address (e.g. `https://shop.myshopify.com`).
+    pub base_url: String,
+    /// The platform's OAuth host, when not the API address (Square:
+    /// `https://connect.squareup.com`, Lightspeed: `https://cloud.lightspeedapp.com`).
+    pub auth_url: Option<String>,
+}
+
+/// Where to send the merchant.
+#[derive(Serialize, ToSchema)]
+pub struct OAuthOut {
+    /// The platform's approval page; it returns to `/oauth/callback`.
+    pub authorize_url: String,
+}
+
+/// The platform's OAuth host when the caller names none.
+fn default_auth_url(platform: Platform, base_url: &str) -> String {
+    match platform {
+        Platform::LightspeedR if base_url.contains("lightspeedapp.com") => {
+            "https://cloud.lightspeedapp.com".to_owned()
+        }
+        _ => base_url.to_owned(),
+    }
+}
+
+/// Starts connecting an account by OAuth (owner, admin): returns the platform's approval
+/// page, with a one-use `state` and, where the platform supports it, PKCE.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/oauth", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)), request_body = OAuthIn,
+    responses((status = 200, body = OAuthOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The platform is connected with a key, or no app is configured for it")))]
+pub async fn start_oauth(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    body: web::Json<OAuthIn>,
+) -> ApiResult<web::Json<OAuthOut>> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    let platform: Platform = connection
+        .platform
+        .parse()
+        .map_err(|_| ApiError::conflict("unknown platform"))?;
+    if !oauth::uses_oauth(platform) {
+        return Err(ApiError::conflict(format!(
+            "{platform} is connected with an API key: PUT the connection's access"
+        )));
+    }
+    let app = state
+        .settings
+        .oauth_apps
+        .get(platform.slug())
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "no {platform} app is configured: set oauth_apps.{} in the configuration",
+                platform.slug()
+            ))
+        })?;
+    let base_url = checked_url("base_url", &body.base_url)?;
+    let auth_url = match &body.auth_url {
+        Some(url) => checked_url("auth_url", url)?,
+        None => default_auth_url(platform, &base_url),
+    };
+    let started = oauth::authorize(platform, app, &auth_url, &redirect_url(&state))
+        .map_err(|e| ApiError::conflict(e.to_string()))?;
+    let verifier = started
+        .pkce_verifier
+        .as_deref()
+        .map(|v| state.secrets.seal(v))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    repos
+        .begin_authorization(&id, &started.state, base_url, auth_url, verifier)
+        .await?;
+    Ok(web::Json(OAuthOut {
+        authorize_url: started.url,
+    }))
+}
+
+fn checked_url(field: &'static str, raw: &str) -> ApiResult<String> {
+    let url = raw.trim().trim_end_matches('/').to_owned();
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url)
+    } else {
+        Err(ValidationError {
+            field,
+            message: "must be an http(s) URL".into(),
+        }
+        .into())
+    }
+}
+
+fn redirect_url(state: &AppState) -> String {
+    format!("{}/oauth/callback", state.settings.public_url)
+}
+
+/// What a platform sends back to the callback.
+#[derive(Deserialize, IntoParams)]
+pub struct CallbackParams {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The `state` Concord sent.
+    pub state: Option<String>,
+    /// The platform's refusal, if the merchant declined.
+    pub error: Option<String>,
+}
+
+/// The platform's OAuth callback: checks `state`, trades the code for tokens (with the
+/// PKCE verifier), stores them encrypted and sends the browser back to the connection.
+#[utoipa::path(get, path = "/oauth/callback", tag = "connections", params(CallbackParams),
+    responses((status = 303, description = "Connected; back to the dashboard"),
+        (status = 400, body = ErrorBody, description = "Unknown or expired state, or the merchant declined"),
+        (status = 502, body = ErrorBody, description = "The platform refused the code")))]
+pub async fn oauth_callback(
+    state: web::Data<AppState>,
+    params: web::Query<CallbackParams>,
+) -> ApiResult<HttpResponse> {
+    if let Some(error) = &params.error {
+        return Err(ApiError::bad_request(format!("the platform says: {error}")));
+    }
+    let (Some(code), Some(sent_state)) = (&params.code, &params.state) else {
+        return Err(ApiError::bad_request("code and state are required"));
+    };
+    let pending = state
+        .store
+        .take_authorization(sent_state)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("unknown or expired state: start connecting again"))?;
+    let repos = state.store.scoped(&pending.scope);
+    let connection = repos.connection(&pending.connection_id).await?;
+    let platform: Platform = connection
+        .platform
+        .parse()
+        .map_err(|_| ApiError::conflict("unknown platform"))?;
+    let app = state
+        .settings
+        .oauth_apps
+        .get(platform.slug())
+        .ok_or_else(|| ApiError::conflict("the platform's app is no longer configured"))?;
+    let verifier = pending
+        .sealed_verifier
+        .as_deref()
+        .map(|v| state.secrets.open(v))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    let credentials = oauth::exchange(
+        platform,
+        app,
+        &pending.auth_url,
+        &pending.base_url,
+        &redirect_url(&state),
+        code,
+        verifier,
+        &state.http,
+    )
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "platform_error",
+            e.to_string(),
+        )
+    })?;
+    let sealed = state
+        .secrets
+        .seal(&serde_json::to_string(&credentials).map_err(ApiError::internal)?)
+        .map_err(ApiError::internal)?;
+    // Shopify signs an app's webhooks with the app's client secret.
+    let webhook_secret = (platform == Platform::Shopify)
+        .then(|| state.secrets.seal(&app.client_secret))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    repos
+        .set_connection_access(
+            &pending.connection_id,
+            pending.base_url,
+            sealed,
+            webhook_secret,
+        )
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/connections/{}?connected=1", pending.connection_id),
+        ))
+        .finish())
 }

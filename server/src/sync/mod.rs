@@ -9,7 +9,10 @@ pub mod reconcile;
 use std::{collections::HashMap, time::Duration};
 
 use chrono::Utc;
-use concord_connectors::{Normalized, api::Credentials};
+use concord_connectors::{
+    Normalized, Platform,
+    api::{Credentials, oauth},
+};
 use concord_domain::{ConnectionId, events::InboundEvent};
 use concord_storage::{ConnectionAccess, Scoped};
 use rand::Rng;
@@ -33,9 +36,79 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(base) + Duration::from_millis(jitter_ms)
 }
 
-/// A connection's credentials, unsealed.
-pub fn credentials_of(state: &AppState, access: &ConnectionAccess) -> Result<Credentials, String> {
-    let Some(sealed) = &access.sealed_credentials else {
+/// How long before expiry an access token is refreshed.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// A connection's credentials, unsealed, its access token refreshed first when it expires
+/// within five minutes. The refresh runs while holding the connection, so a rotating
+/// refresh token is spent once and the new one stored before anyone uses it.
+pub async fn credentials_of(
+    state: &AppState,
+    access: &ConnectionAccess,
+) -> Result<Credentials, String> {
+    let current = open(state, access.sealed_credentials.as_deref())?;
+    if !oauth::expires_soon(&current, REFRESH_MARGIN, Utc::now()) || current.refresh_token.is_none()
+    {
+        return Ok(current);
+    }
+    refresh(state, access, |latest| {
+        oauth::expires_soon(latest, REFRESH_MARGIN, Utc::now())
+    })
+    .await
+}
+
+/// The platform refused `rejected` (an access token it revoked or aged early): refresh,
+/// unless another worker already replaced it.
+pub async fn credentials_after_refusal(
+    state: &AppState,
+    access: &ConnectionAccess,
+    rejected: Option<&str>,
+) -> Result<Credentials, String> {
+    refresh(state, access, |latest| {
+        latest.access_token.as_deref() == rejected
+    })
+    .await
+}
+
+/// Refreshes the connection's tokens under its lock when `needed` still holds for the
+/// credentials found there.
+async fn refresh(
+    state: &AppState,
+    access: &ConnectionAccess,
+    needed: impl Fn(&Credentials) -> bool,
+) -> Result<Credentials, String> {
+    let platform: Platform = access.platform.parse().map_err(|e| format!("{e}"))?;
+    let app = state
+        .settings
+        .oauth_apps
+        .get(platform.slug())
+        .ok_or_else(|| format!("no {platform} app is configured to refresh the token with"))?;
+    let redirect = format!("{}/oauth/callback", state.settings.public_url);
+    let repos = state.store.scoped(&access.scope);
+    let refreshed = repos
+        .update_credentials(&access.connection_id, |sealed| async move {
+            // Another worker may have refreshed while this one waited for the lock.
+            let latest = open(state, sealed.as_deref())?;
+            if !needed(&latest) || latest.refresh_token.is_none() {
+                return Ok(None);
+            }
+            let fresh = oauth::refresh(platform, app, &redirect, &latest, &state.http)
+                .await
+                .map_err(|e| e.to_string())?;
+            let text = serde_json::to_string(&fresh).map_err(|e| e.to_string())?;
+            state
+                .secrets
+                .seal(&text)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+    open(state, refreshed.as_deref())
+}
+
+fn open(state: &AppState, sealed: Option<&str>) -> Result<Credentials, String> {
+    let Some(sealed) = sealed else {
         return Ok(Credentials::default());
     };
     let text = state

@@ -60,7 +60,7 @@ pub async fn poll_connection(
             .cursor(&access.connection_id, ORDERS)
             .await
             .map_err(|e| e.to_string())?;
-        let credentials = credentials_of(state, access)?;
+        let credentials = credentials_of(state, access).await?;
         let session = Session {
             base_url: &access.base_url,
             credentials: &credentials,
@@ -68,6 +68,15 @@ pub async fn poll_connection(
         };
         let changes = match connector.order_changes(session, cursor.clone()).await {
             Ok(changes) => changes,
+            Err(api::ConnectorError::Auth(_)) => {
+                super::credentials_after_refusal(
+                    state,
+                    access,
+                    credentials.access_token.as_deref(),
+                )
+                .await?;
+                return Ok(applied);
+            }
             Err(api::ConnectorError::RateLimited { retry_after }) => {
                 gate.pause(
                     &key,

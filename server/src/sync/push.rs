@@ -117,7 +117,7 @@ async fn write(
         tracing::debug!(connection_id = %key, ?wait, "rate budget spent; writes wait");
         return (!outcomes.is_empty()).then_some(outcomes);
     }
-    let credentials = match credentials_of(state, access) {
+    let credentials = match credentials_of(state, access).await {
         Ok(credentials) => credentials,
         Err(error) => {
             outcomes.extend(written.iter().map(|d| {
@@ -179,7 +179,20 @@ async fn write(
                     gate.pause(&key, wait).await;
                     Some(wait)
                 }
-                ConnectorError::Transient(_) | ConnectorError::Auth(_) => None,
+                ConnectorError::Auth(_) => {
+                    // A refused token is refreshed now; the writes go again at once.
+                    if let Err(e) = super::credentials_after_refusal(
+                        state,
+                        access,
+                        credentials.access_token.as_deref(),
+                    )
+                    .await
+                    {
+                        tracing::warn!(connection_id = %key, error = %e, "cannot refresh the token");
+                    }
+                    Some(Duration::ZERO)
+                }
+                ConnectorError::Transient(_) => None,
                 ConnectorError::Permanent(_) | ConnectorError::Unsupported(_) => {
                     outcomes.extend(written.iter().map(|d| {
                         (

@@ -164,7 +164,7 @@ async fn reconcile(
             .await
             .map_err(|e| e.to_string())?,
     );
-    let credentials = credentials_of(state, access)?;
+    let credentials = credentials_of(state, access).await?;
     let session = Session {
         base_url: &access.base_url,
         credentials: &credentials,

@@ -33,10 +33,14 @@ impl Live {
             .try_init();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let test_app = TestApp::spawn_with(&format!(
-            "public_url = \"http://127.0.0.1:{port}\"\npoll_interval_secs = 1\n"
-        ))
-        .await;
+        let mut toml =
+            format!("public_url = \"http://127.0.0.1:{port}\"\npoll_interval_secs = 1\n");
+        for platform in ["shopify", "square", "lightspeed-r"] {
+            toml.push_str(&format!(
+                "[oauth_apps.{platform}]\nclient_id = \"concord-sim-client\"\nclient_secret = \"concord-sim-client-secret\"\n"
+            ));
+        }
+        let test_app = TestApp::spawn_with(&toml).await;
         let state = test_app.state.clone();
         let server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)
@@ -422,10 +426,136 @@ async fn a_full_reconcile_finds_an_unannounced_edit_and_reports_it() {
         }
     };
     assert_eq!(job["status"], "done", "{job}");
-    assert_eq!(job["done"], 1);
-    assert_eq!(job["total"], 1);
-    assert_eq!(job["report"]["checked"], 1);
+    assert_eq!(job["done"], 1, "{job}");
+    assert_eq!(job["total"], 1, "{job}");
+    assert_eq!(job["report"]["checked"], 1, "{job}");
     assert_eq!(job["report"]["edits_applied"], 1, "{job}");
     assert_eq!(live.on_hand().await, 16);
+    live.finish().await;
+}
+
+impl Live {
+    /// Connects `platform` through its OAuth approval page, as a merchant's browser would:
+    /// Concord's authorize URL, the platform's redirect to the callback, Concord's redirect
+    /// to the dashboard.
+    async fn connect_by_oauth(&self, sim: &RunningSim) -> String {
+        let platform = sim.platform();
+        let created = self
+            .app
+            .post(
+                &format!("{}/connections", self.base),
+                json!({ "platform": platform.slug(), "name": format!("{platform} by OAuth") }),
+                Some(&self.owner),
+            )
+            .await;
+        let id = str_at(&created.body, "/id");
+        let settings = self
+            .app
+            .send(
+                Method::PUT,
+                &format!("{}/connections/{id}/settings", self.base),
+                Some(json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": [self.warehouse_id] })),
+                Some(&self.owner),
+            )
+            .await;
+        assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+        let started = self
+            .app
+            .post(
+                &format!("{}/connections/{id}/oauth", self.base),
+                json!({ "base_url": sim.base_url() }),
+                Some(&self.owner),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let approved = browser
+            .get(str_at(&started.body, "/authorize_url"))
+            .send()
+            .await
+            .expect("authorize");
+        assert!(approved.status().is_redirection(), "{}", approved.status());
+        let callback = approved.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        assert!(
+            callback.starts_with(&format!("http://127.0.0.1:{}/oauth/callback?", self.port)),
+            "{callback}"
+        );
+        let landed = browser.get(&callback).send().await.expect("callback");
+        assert_eq!(
+            landed.status().as_u16(),
+            303,
+            "{}",
+            landed.text().await.unwrap_or_default()
+        );
+        assert_eq!(
+            landed.headers()["location"].to_str().expect("location"),
+            format!("/connections/{id}?connected=1")
+        );
+        // The state is spent: replaying the callback is refused.
+        let replay = browser.get(&callback).send().await.expect("replay");
+        assert_eq!(replay.status().as_u16(), 400);
+        id
+    }
+}
+
+#[actix_web::test]
+async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
+    let live = Live::start().await;
+    for platform in [Platform::Shopify, Platform::Square, Platform::LightspeedR] {
+        let mut config = SimConfig::new(platform);
+        config.seed = vec![SeedProduct::new(
+            "MV-DVD",
+            "5012345678900",
+            "Midnight Velvet",
+            1999,
+            "USD",
+            4,
+        )];
+        let sim = Simulator::start(config).expect("simulator");
+        let id = live.connect_by_oauth(&sim).await;
+        let report = live
+            .app
+            .post(
+                &format!("{}/connections/{id}/listings/sync", live.base),
+                json!({}),
+                Some(&live.owner),
+            )
+            .await;
+        assert_eq!(report.status, StatusCode::OK, "{platform}: {}", report.text);
+        assert_eq!(
+            report.body["matched_by_sku"], 1,
+            "{platform}: {}",
+            report.text
+        );
+        live.settle(&[&sim], 10).await;
+        // The platform ages the token: the next write is refused, Concord refreshes
+        // (spending the rotating refresh token once) and writes again.
+        live.post_sim(&sim, "/_sim/expire_tokens", json!({})).await;
+        let adjusted = live
+            .app
+            .post(
+                &format!("{}/skus/{}/adjustments", live.base, live.sku_id),
+                json!({ "location_id": live.warehouse_id, "reason": "receive", "quantity": 1 }),
+                Some(&live.owner),
+            )
+            .await;
+        assert_eq!(adjusted.status, StatusCode::CREATED, "{}", adjusted.text);
+        live.settle(&[&sim], 11).await;
+        // Back to 10 for the next platform.
+        live.app
+            .post(
+                &format!("{}/skus/{}/adjustments", live.base, live.sku_id),
+                json!({ "location_id": live.warehouse_id, "reason": "count", "quantity": 10 }),
+                Some(&live.owner),
+            )
+            .await;
+        live.settle(&[&sim], 10).await;
+    }
     live.finish().await;
 }

@@ -103,6 +103,28 @@ struct Shop {
     name: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct AccountAnswer {
+    #[serde(rename = "Account")]
+    account: OneOrMany<AccountRow>,
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    #[serde(rename = "accountID")]
+    account_id: String,
+}
+
+/// The account a fresh token belongs to (every R-Series path names it).
+pub(super) async fn account_of(session: Session<'_>) -> Result<Option<String>, ConnectorError> {
+    let request = session
+        .http
+        .get(session.url("/API/V3/Account.json"))
+        .bearer_auth(session.token()?);
+    let (answer, _): (AccountAnswer, _) = http::json(request).await?;
+    Ok(answer.account.0.into_iter().next().map(|a| a.account_id))
+}
+
 fn account(session: Session<'_>) -> Result<&str, ConnectorError> {
     session
         .credentials

@@ -4,6 +4,7 @@
 
 mod http;
 mod lightspeed_r;
+pub mod oauth;
 mod shopify;
 mod square;
 mod woocommerce;
@@ -38,6 +39,9 @@ pub struct Credentials {
     /// The account on the platform (Lightspeed account id, Square merchant id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// The platform's OAuth host, for refreshing the tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_url: Option<String>,
 }
 
 /// One connection's way to the platform's API.

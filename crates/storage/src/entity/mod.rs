@@ -14,6 +14,7 @@ pub(crate) mod kit_component;
 pub(crate) mod listing;
 pub(crate) mod location;
 pub(crate) mod membership;
+pub(crate) mod oauth_state;
 pub(crate) mod order;
 pub(crate) mod order_line;
 pub(crate) mod oversell;
