@@ -3,6 +3,7 @@
 
 mod ingest;
 mod scenarios;
+mod sync;
 
 use clap::{Parser, Subcommand};
 
@@ -49,6 +50,39 @@ enum Scenario {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Sales on simulated channels, timed until every other channel shows the new figure.
+    Propagation {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Redis; the embedded shape if absent.
+        #[arg(long)]
+        redis_url: Option<String>,
+        /// Simulated channels (Shopify, Square and WooCommerce in turn).
+        #[arg(long, default_value_t = 6)]
+        channels: usize,
+        /// Sales to time.
+        #[arg(long, default_value_t = 100)]
+        sales: usize,
+    },
+    /// A burst of sales on one channel: platform writes issued against the fewest possible.
+    Efficiency {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Redis; the embedded shape if absent.
+        #[arg(long)]
+        redis_url: Option<String>,
+        /// Simulated channels.
+        #[arg(long, default_value_t = 6)]
+        channels: usize,
+        /// Sales in the burst.
+        #[arg(long, default_value_t = 1000)]
+        sales: usize,
+        /// SKUs the sales spread over.
+        #[arg(long, default_value_t = 50)]
+        skus: usize,
+    },
     /// List and search the inventory view: p50/p95 latency.
     Inventory {
         /// Database; a temporary SQLite file if absent.
@@ -73,6 +107,19 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             batch,
         } => scenarios::apply(database_url, events, skus, concurrency, batch).await?,
+        Scenario::Propagation {
+            database_url,
+            redis_url,
+            channels,
+            sales,
+        } => sync::propagation(database_url, redis_url, channels, sales).await?,
+        Scenario::Efficiency {
+            database_url,
+            redis_url,
+            channels,
+            sales,
+            skus,
+        } => sync::efficiency(database_url, redis_url, channels, sales, skus).await?,
         Scenario::Inventory {
             database_url,
             skus,

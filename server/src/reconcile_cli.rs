@@ -11,10 +11,7 @@ use crate::{
     app,
     config::Settings,
     state::AppState,
-    sync::{
-        RateGate,
-        reconcile::{self, Depth},
-    },
+    sync::reconcile::{self, Depth},
     transfer::operator_scope,
 };
 
@@ -31,7 +28,7 @@ pub async fn run(
         .map(|c| ConnectionId::parse(c).map_err(|e| anyhow::anyhow!("--connection: {e}")))
         .transpose()?;
     let state = AppState::build(settings, store).await?;
-    let gate = RateGate::for_state(&state);
+    let gate = state.gate.clone();
     let targets: Vec<_> = state
         .store
         .callable_connections()

@@ -8,7 +8,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
     auth::rate_limit::LoginLimiter, config::Settings, live::LiveHub, metrics::Metrics,
-    secret_box::SecretBox,
+    secret_box::SecretBox, sync::RateGate,
 };
 
 /// Shared application state, cheap to clone.
@@ -30,6 +30,8 @@ pub struct AppState {
     pub live: LiveHub,
     /// The HTTP client platforms are called with.
     pub http: reqwest::Client,
+    /// Every connection's request budget, shared by everything that calls platforms.
+    pub gate: RateGate,
 }
 
 impl AppState {
@@ -66,6 +68,10 @@ impl AppState {
             None => LoginLimiter::in_memory(settings.login_max_failures, window),
         };
         let secrets = SecretBox::new(settings.token_encryption_key.expose())?;
+        let gate = match &redis {
+            Some(conn) => RateGate::redis(conn.clone(), &settings.redis_prefix),
+            None => RateGate::in_memory(),
+        };
         Ok(Self {
             live,
             secrets,
@@ -73,6 +79,7 @@ impl AppState {
             settings: Arc::new(settings),
             limiter,
             redis,
+            gate,
             metrics: Metrics::new()?,
             http: reqwest::Client::builder()
                 .user_agent(concat!("Concord/", env!("CARGO_PKG_VERSION")))

@@ -103,19 +103,24 @@ pub fn translate(
                     updated_at: occurred_at,
                 });
             }
-            let (Some(currency), Some(total_minor)) = (event.currency.clone(), event.total_minor)
-            else {
-                return Translated::Fetch(Hint {
-                    resource: "order".into(),
-                    id: Some(order_id),
-                });
-            };
             if event.lines.is_empty() {
                 return Translated::Fetch(Hint {
                     resource: "order".into(),
                     id: Some(order_id),
                 });
             }
+            // An order whose lines are known moves stock even when its platform names no
+            // currency or total (Lightspeed R-Series' sales are in the account's currency,
+            // never stated): the money is kept as "no currency" (ISO 4217 XXX) and the
+            // lines' sum, not guessed.
+            let currency = event.currency.clone().unwrap_or_else(|| "XXX".to_owned());
+            let total_minor = event.total_minor.unwrap_or_else(|| {
+                event
+                    .lines
+                    .iter()
+                    .map(|l| l.unit_price_minor.unwrap_or(0).saturating_mul(l.quantity))
+                    .fold(0_i64, i64::saturating_add)
+            });
             let mut lines = Vec::with_capacity(event.lines.len());
             for (n, line) in event.lines.into_iter().enumerate() {
                 let Some(sku) = sku_of(&line.sku, &line.external_item_id) else {
@@ -172,11 +177,24 @@ pub fn translate(
                 amount_minor,
                 currency,
             };
-            let failed = event.status.as_deref().is_some_and(|s| {
-                ["fail", "declin", "cancel"]
-                    .iter()
-                    .any(|w| s.to_ascii_lowercase().contains(w))
-            });
+            let status = event
+                .status
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            // A payment begun but not made (Stripe's `requires_payment_method`, a pending
+            // charge, an unpaid session) is neither captured nor failed yet.
+            if status.starts_with("requires_")
+                || ["processing", "pending", "unpaid", "incomplete"].contains(&status.as_str())
+            {
+                return Translated::Skip(format!(
+                    "payment {} is not made yet ({status})",
+                    payment.payment_id
+                ));
+            }
+            let failed = ["fail", "declin", "cancel"]
+                .iter()
+                .any(|w| status.contains(w));
             wrap(if failed {
                 CommerceEvent::PaymentFailed(payment)
             } else {
@@ -341,6 +359,51 @@ mod tests {
                 quantity: 4
             }
         );
+    }
+
+    #[test]
+    fn orders_whose_platform_names_no_currency_still_apply() {
+        let mut sale = order();
+        sale.topic = Some("Sale".into());
+        sale.currency = None;
+        sale.total_minor = None;
+        let skus = HashMap::from([("var-9".to_owned(), "DVD-9".to_owned())]);
+        let Translated::Apply(event) = translate(sale, "d1", 0, &skus, at()) else {
+            panic!("applied");
+        };
+        let CommerceEvent::OrderUpdated(snapshot) = event.event else {
+            panic!("an order");
+        };
+        assert_eq!(snapshot.currency, "XXX");
+        assert_eq!(snapshot.total_minor, 2598);
+    }
+
+    #[test]
+    fn payments_not_made_yet_are_neither_captured_nor_failed() {
+        let payment = |status: &str| {
+            let mut n = Normalized::new(Kind::Payment);
+            n.external_order_id = Some("1001".into());
+            n.external_payment_id = Some("pi_1".into());
+            n.amount_minor = Some(1999);
+            n.currency = Some("USD".into());
+            n.status = Some(status.into());
+            translate(n, "d", 0, &HashMap::new(), at())
+        };
+        for waiting in [
+            "requires_payment_method",
+            "requires_confirmation",
+            "processing",
+        ] {
+            assert!(matches!(payment(waiting), Translated::Skip(_)), "{waiting}");
+        }
+        let Translated::Apply(paid) = payment("succeeded") else {
+            panic!("applied");
+        };
+        assert!(matches!(paid.event, CommerceEvent::PaymentCaptured(_)));
+        let Translated::Apply(declined) = payment("payment_failed") else {
+            panic!("applied");
+        };
+        assert!(matches!(declined.event, CommerceEvent::PaymentFailed(_)));
     }
 
     #[test]

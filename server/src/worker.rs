@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     state::AppState,
-    sync::{RateGate, poll::poll_pass, push::push_pass, reconcile::scheduled_pass},
+    sync::{poll::poll_pass, push::push_pass, reconcile::scheduled_pass},
 };
 
 /// How often housekeeping runs.
@@ -41,7 +41,7 @@ const MAX_ATTEMPTS: i32 = 8;
 /// polling and housekeeping on their schedules.
 pub async fn run(state: AppState, stop: CancellationToken) -> anyhow::Result<()> {
     tracing::info!("worker started");
-    let gate = RateGate::for_state(&state);
+    let gate = state.gate.clone();
     let mut housekeeping_tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     let mut platform_poll = tokio::time::interval(Duration::from_secs(
         state.settings.poll_interval_secs.max(1),
@@ -196,10 +196,10 @@ async fn events_of(
     if normalized.iter().any(|n| n.inventory.is_some()) && Utc::now() < settled_at {
         return Err(InboundOutcome::Defer { at: settled_at });
     }
-    let repos = state.store.scoped(&delivery.scope);
     crate::sync::to_events(
-        &repos,
+        state,
         &delivery.connection_id,
+        &delivery.scope,
         normalized,
         &delivery.external_id,
     )

@@ -19,7 +19,7 @@ use std::{
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::{
     config::SimConfig,
@@ -134,6 +134,49 @@ impl Invalid {
 /// A 400 `INVALID_REQUEST_ERROR`.
 pub(crate) fn invalid(code: &str, detail: &str, field: Option<&str>) -> HttpResponse {
     error(400, "INVALID_REQUEST_ERROR", code, detail, field)
+}
+
+/// A 400 `MISSING_REQUIRED_PARAMETER` for `field`.
+pub(crate) fn missing(field: &str) -> Invalid {
+    Invalid::new(
+        "MISSING_REQUIRED_PARAMETER",
+        "Missing required parameter.",
+        Some(field),
+    )
+}
+
+/// A 404 `NOT_FOUND` saying `detail`.
+pub(crate) fn not_found(detail: &str) -> HttpResponse {
+    error(404, "INVALID_REQUEST_ERROR", "NOT_FOUND", detail, None)
+}
+
+/// A request body as a JSON object (an empty body is an empty object).
+pub(crate) fn body_json(body: &[u8]) -> Result<Map<String, Value>, Invalid> {
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(Invalid::new(
+            "EXPECTED_JSON_BODY",
+            "The request body is not a JSON object.",
+            None,
+        )),
+    }
+}
+
+/// The ids a `batch-retrieve` body lists under `field` (its string entries).
+pub(crate) fn batch_ids(body: &[u8], field: &str) -> Result<Vec<String>, http::Refusal> {
+    let body = body_json(body).map_err(|e| Box::new(e.response()))?;
+    let ids = body
+        .get(field)
+        .and_then(Value::as_array)
+        .ok_or_else(|| Box::new(missing(field).response()))?;
+    Ok(ids
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect())
 }
 
 /// What the inventory history of one variation at one location holds: the latest
@@ -349,13 +392,7 @@ impl PlatformApi for Square {
                 };
                 error(status, "API_ERROR", code, detail, None)
             }
-            Failure::NotFound => error(
-                404,
-                "INVALID_REQUEST_ERROR",
-                "NOT_FOUND",
-                "The requested resource could not be found.",
-                None,
-            ),
+            Failure::NotFound => not_found("The requested resource could not be found."),
         }
     }
 

@@ -257,7 +257,10 @@ impl Ctx<'_> {
                 } else {
                     "failed"
                 };
-                let order = self.order_or_placeholder(&p.order_id, &p.currency).await?;
+                let order = match self.order_paid_for_elsewhere(&p.order_id).await? {
+                    Some(order) => order,
+                    None => self.order_or_placeholder(&p.order_id, &p.currency).await?,
+                };
                 payment::Entity::insert(payment::ActiveModel {
                     id: Set(format!("pay_{}", uuid_simple())),
                     tenant_id: Set(self.tenant()),
@@ -615,6 +618,33 @@ impl Ctx<'_> {
             .await?)
     }
 
+    /// For a payment processor's connection (Stripe), the order on another channel that a
+    /// payment names (by its metadata), when exactly one of the tenant's orders has that id
+    /// and this connection has none of its own.
+    async fn order_paid_for_elsewhere(&self, external_id: &str) -> Result<Option<order::Model>> {
+        let this = self
+            .scoped
+            .select::<connection::Entity>()
+            .filter(connection::Column::Id.eq(self.connection_id.as_str()))
+            .one(self.txn)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        if !PAYMENT_PROCESSORS.contains(&this.platform.as_str())
+            || self.find_order(external_id).await?.is_some()
+        {
+            return Ok(None);
+        }
+        let mut found = self
+            .scoped
+            .select::<order::Entity>()
+            .filter(order::Column::ExternalId.eq(external_id))
+            .filter(order::Column::ConnectionId.ne(self.connection_id.as_str()))
+            .limit(2)
+            .all(self.txn)
+            .await?;
+        Ok(if found.len() == 1 { found.pop() } else { None })
+    }
+
     /// The stored order, or an empty open one to attach records to until its snapshot
     /// arrives (its time is the epoch, so any snapshot supersedes it).
     async fn order_or_placeholder(
@@ -739,6 +769,9 @@ enum StockReport {
         delta: i64,
     },
 }
+
+/// Platforms that take payments for orders placed on other channels.
+const PAYMENT_PROCESSORS: [&str; 1] = ["stripe"];
 
 /// How long a written figure is remembered for telling echoes apart, in seconds.
 const ECHO_MEMORY_SECS: i64 = 600;

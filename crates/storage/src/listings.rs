@@ -15,7 +15,7 @@ use sea_orm::{
 
 use crate::{
     Scoped, decode,
-    entity::{availability, listing, sku, sync_cursor},
+    entity::{availability, connection_location, listing, sku, sync_cursor},
     error::{Result, StorageError},
     now,
 };
@@ -255,6 +255,18 @@ impl Scoped<'_> {
         if done.rows_affected == 0 {
             return Err(StorageError::NotFound);
         }
+        // The newly mapped item gets the offer written, whatever was written before.
+        availability::Entity::update_many()
+            .col_expr(availability::Column::PushDue, Expr::value(true))
+            .col_expr(
+                availability::Column::Reported,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(availability::Column::SkuId.eq(sku_id.as_str()))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -350,5 +362,42 @@ impl Scoped<'_> {
         .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+impl Scoped<'_> {
+    /// Maps the platform's location `external_id` to the connection's first sourcing
+    /// location, where none is mapped yet: the location its offer is written to and its
+    /// sales are taken from.
+    pub async fn map_platform_location(
+        &self,
+        connection_id: &ConnectionId,
+        external_id: &str,
+    ) -> Result<bool> {
+        let txn = self.begin_write().await?;
+        let links = self
+            .select::<connection_location::Entity>()
+            .filter(connection_location::Column::ConnectionId.eq(connection_id.as_str()))
+            .order_by_asc(connection_location::Column::LocationId)
+            .all(&txn)
+            .await?;
+        let Some(first) = links.first() else {
+            return Ok(false);
+        };
+        if links.iter().any(|l| l.external_location_id.is_some()) {
+            return Ok(false);
+        }
+        connection_location::Entity::update_many()
+            .col_expr(
+                connection_location::Column::ExternalLocationId,
+                Expr::value(external_id),
+            )
+            .filter(connection_location::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(connection_location::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(connection_location::Column::LocationId.eq(first.location_id.as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
     }
 }

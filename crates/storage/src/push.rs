@@ -258,8 +258,21 @@ pub struct ConnectionAccess {
 impl Store {
     /// Every connection Concord can call (it has an API address), with what calling needs.
     pub async fn callable_connections(&self) -> Result<Vec<ConnectionAccess>> {
-        let found = connection::Entity::find()
-            .filter(connection::Column::BaseUrl.is_not_null())
+        self.callable(None).await
+    }
+
+    /// One connection, if Concord can call it.
+    pub async fn callable_connection(&self, id: &ConnectionId) -> Result<Option<ConnectionAccess>> {
+        Ok(self.callable(Some(id)).await?.pop())
+    }
+
+    async fn callable(&self, only: Option<&ConnectionId>) -> Result<Vec<ConnectionAccess>> {
+        let mut query =
+            connection::Entity::find().filter(connection::Column::BaseUrl.is_not_null());
+        if let Some(id) = only {
+            query = query.filter(connection::Column::Id.eq(id.as_str()));
+        }
+        let found = query
             .order_by_asc(connection::Column::Id)
             .all(&self.db)
             .await?;

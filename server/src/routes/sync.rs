@@ -225,6 +225,17 @@ pub async fn sync_listings(
             break;
         }
     }
+    // The platform's first location is where the offer goes, unless one is mapped.
+    let locations = connector.locations(session).await.map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "platform_error",
+            e.to_string(),
+        )
+    })?;
+    if let Some(first) = locations.first() {
+        repos.map_platform_location(&id, &first.id).await?;
+    }
     let report = repos.match_listings(&id).await?;
     Ok(web::Json(report_out(listed, report)))
 }
@@ -377,7 +388,7 @@ pub async fn start_reconcile(
     let out = JobOut::from(job.clone());
     let state = state.into_inner();
     tokio::spawn(async move {
-        let gate = crate::sync::RateGate::for_state(&state);
+        let gate = state.gate.clone();
         if let Err(error) =
             crate::sync::reconcile::run_started(&state, &gate, &target, depth, job, &|_| {}).await
         {

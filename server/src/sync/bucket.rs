@@ -68,14 +68,6 @@ impl RateGate {
         Self::Memory(Arc::default())
     }
 
-    /// The gate for `state`: in Redis when configured.
-    pub fn for_state(state: &crate::state::AppState) -> Self {
-        match &state.redis {
-            Some(conn) => Self::redis(conn.clone(), &state.settings.redis_prefix),
-            None => Self::in_memory(),
-        }
-    }
-
     /// Takes one request from `key`'s bucket, or says how long to wait (nothing taken).
     /// When Redis is unreachable the caller waits a second rather than risk an overrun.
     pub async fn take(&self, key: &str, limits: Limits) -> Result<(), Duration> {

@@ -11,7 +11,7 @@ use std::{collections::HashMap, time::Duration};
 use chrono::Utc;
 use concord_connectors::{
     Normalized, Platform,
-    api::{Credentials, oauth},
+    api::{self, Credentials, oauth},
 };
 use concord_domain::{ConnectionId, events::InboundEvent};
 use concord_storage::{ConnectionAccess, Scoped};
@@ -119,13 +119,39 @@ fn open(state: &AppState, sealed: Option<&str>) -> Result<Credentials, String> {
 }
 
 /// Domain events from a connection's normalized events: item ids become SKU codes through
-/// its listings. `Err` names why they cannot be applied yet (an item not matched).
+/// its listings, and orders a thin delivery only names are fetched from the platform.
+/// `Err` names why they cannot be applied yet (an item not matched, the platform
+/// unreachable).
 pub async fn to_events(
+    state: &AppState,
+    connection_id: &ConnectionId,
+    scope: &concord_storage::TenantScope,
+    normalized: Vec<Normalized>,
+    source_id: &str,
+) -> Result<Vec<InboundEvent>, String> {
+    let repos = state.store.scoped(scope);
+    let (mut events, fetches) = translate_all(&repos, connection_id, normalized, source_id).await?;
+    if !fetches.is_empty() {
+        let fetched = fetch(state, connection_id, &fetches).await?;
+        let (more, _) = translate_all(
+            &repos,
+            connection_id,
+            fetched,
+            &format!("{source_id}:fetched"),
+        )
+        .await?;
+        events.extend(more);
+    }
+    Ok(events)
+}
+
+/// Translates, and lists the orders named but not carried.
+async fn translate_all(
     repos: &Scoped<'_>,
     connection_id: &ConnectionId,
     normalized: Vec<Normalized>,
     source_id: &str,
-) -> Result<Vec<InboundEvent>, String> {
+) -> Result<(Vec<InboundEvent>, Vec<String>), String> {
     let items: Vec<String> = normalized
         .iter()
         .flat_map(|n| {
@@ -144,18 +170,65 @@ pub async fn to_events(
         .await
         .map_err(|e| e.to_string())?;
     let mut events = Vec::new();
+    let mut fetches = Vec::new();
     for (index, event) in normalized.into_iter().enumerate() {
         match translate(event, source_id, index, &skus, Utc::now()) {
             Translated::Apply(event) => events.push(*event),
             Translated::Wait(why) => return Err(why),
-            Translated::Fetch(hint) => tracing::debug!(
-                %connection_id, resource = %hint.resource, id = ?hint.id,
-                "a resource to fetch; polling and reconcile bring it"
-            ),
+            Translated::Fetch(hint) => match (hint.resource.as_str(), hint.id) {
+                ("order", Some(id)) if !fetches.contains(&id) => fetches.push(id),
+                (resource, id) => tracing::debug!(
+                    %connection_id, %resource, ?id,
+                    "a resource named but not carried; polling and reconcile bring it"
+                ),
+            },
             Translated::Skip(why) => tracing::debug!(%connection_id, %why, "nothing to apply"),
         }
     }
-    Ok(events)
+    Ok((events, fetches))
+}
+
+/// The orders `ids` as the platform shows them now.
+async fn fetch(
+    state: &AppState,
+    connection_id: &ConnectionId,
+    ids: &[String],
+) -> Result<Vec<Normalized>, String> {
+    let Some(access) = state
+        .store
+        .callable_connection(connection_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(Vec::new());
+    };
+    let Some(connector) = access
+        .platform
+        .parse::<Platform>()
+        .ok()
+        .and_then(api::connector)
+    else {
+        return Ok(Vec::new());
+    };
+    let credentials = credentials_of(state, &access).await?;
+    let session = api::Session {
+        base_url: &access.base_url,
+        credentials: &credentials,
+        http: &state.http,
+    };
+    let mut found = Vec::new();
+    let key = connection_id.to_string();
+    for id in ids {
+        while let Err(wait) = state.gate.take(&key, connector.limits()).await {
+            tokio::time::sleep(wait.min(Duration::from_secs(2))).await;
+        }
+        match connector.order(session, id).await {
+            Ok(events) => found.extend(events),
+            Err(api::ConnectorError::Unsupported(_)) => {}
+            Err(e) => return Err(format!("fetching order {id}: {e}")),
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

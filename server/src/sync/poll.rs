@@ -88,7 +88,14 @@ pub async fn poll_connection(
             Err(e) => return Err(e.to_string()),
         };
         let source = format!("poll:{ORDERS}:{}", cursor.as_deref().unwrap_or("start"));
-        let events = to_events(&repos, &access.connection_id, changes.events, &source).await?;
+        let events = to_events(
+            state,
+            &access.connection_id,
+            &access.scope,
+            changes.events,
+            &source,
+        )
+        .await?;
         let done = repos
             .apply_events(&access.connection_id, &events)
             .await

@@ -13,6 +13,7 @@ mod isolation;
 mod live;
 mod members;
 mod orders;
+mod platforms;
 mod postgres_only;
 mod redis_only;
 mod sync;

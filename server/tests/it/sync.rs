@@ -14,19 +14,19 @@ use tokio_util::sync::CancellationToken;
 use crate::harness::{Account, TestApp, str_at};
 
 /// Concord serving webhooks on a real port, its worker running, and simulators.
-struct Live {
-    app: TestApp,
-    owner: Account,
+pub(crate) struct Live {
+    pub(crate) app: TestApp,
+    pub(crate) owner: Account,
     stop: CancellationToken,
-    base: String,
-    sku_id: String,
-    warehouse_id: String,
-    port: u16,
-    http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) sku_id: String,
+    pub(crate) warehouse_id: String,
+    pub(crate) port: u16,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Live {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")
             .with_test_writer()
@@ -101,7 +101,11 @@ impl Live {
 
     /// A simulator of `platform` listing MV-DVD (by SKU, or only by barcode), connected to
     /// Concord through the API, its webhooks pointed at Concord.
-    async fn connect(&self, platform: Platform, listed_stock: i64) -> (RunningSim, String) {
+    pub(crate) async fn connect(
+        &self,
+        platform: Platform,
+        listed_stock: i64,
+    ) -> (RunningSim, String) {
         let mut config = SimConfig::new(platform);
         config.seed = vec![SeedProduct::new(
             "MV-DVD",
@@ -173,7 +177,7 @@ impl Live {
         (sim, id)
     }
 
-    async fn stock(&self, sim: &RunningSim) -> i64 {
+    pub(crate) async fn stock(&self, sim: &RunningSim) -> i64 {
         let found: Value = self
             .http
             .get(format!("{}/_sim/stock?sku=MV-DVD", sim.base_url()))
@@ -187,7 +191,7 @@ impl Live {
     }
 
     /// Waits until every simulator shows `expected`, or fails after ten seconds.
-    async fn settle(&self, sims: &[&RunningSim], expected: i64) {
+    pub(crate) async fn settle(&self, sims: &[&RunningSim], expected: i64) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let mut shown = Vec::new();
@@ -222,7 +226,7 @@ impl Live {
         }
     }
 
-    async fn on_hand(&self) -> i64 {
+    pub(crate) async fn on_hand(&self) -> i64 {
         let rows = self
             .app
             .get(
@@ -233,7 +237,7 @@ impl Live {
         rows.body["items"][0]["on_hand"].as_i64().expect("on hand")
     }
 
-    async fn movements(&self) -> usize {
+    pub(crate) async fn movements(&self) -> usize {
         let found = self
             .app
             .get(
@@ -244,7 +248,7 @@ impl Live {
         found.body["items"].as_array().map_or(0, Vec::len)
     }
 
-    async fn post_sim(&self, sim: &RunningSim, path: &str, body: Value) -> Value {
+    pub(crate) async fn post_sim(&self, sim: &RunningSim, path: &str, body: Value) -> Value {
         let reply = self
             .http
             .post(format!("{}{path}", sim.base_url()))
@@ -256,7 +260,7 @@ impl Live {
         reply.json().await.expect("json")
     }
 
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         self.stop.cancel();
         self.app.cleanup().await;
     }
@@ -438,7 +442,7 @@ impl Live {
     /// Connects `platform` through its OAuth approval page, as a merchant's browser would:
     /// Concord's authorize URL, the platform's redirect to the callback, Concord's redirect
     /// to the dashboard.
-    async fn connect_by_oauth(&self, sim: &RunningSim) -> String {
+    pub(crate) async fn connect_by_oauth(&self, sim: &RunningSim) -> String {
         let platform = sim.platform();
         let created = self
             .app

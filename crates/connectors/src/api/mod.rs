@@ -221,6 +221,17 @@ pub trait Connector: Send + Sync {
         idempotency_key: &str,
     ) -> Result<Vec<WriteResult>, ConnectorError>;
 
+    /// One order, fetched because a thin webhook named it.
+    async fn order(
+        &self,
+        _session: Session<'_>,
+        _id: &str,
+    ) -> Result<Vec<Normalized>, ConnectorError> {
+        Err(ConnectorError::Unsupported(
+            "this platform's webhooks carry whole orders",
+        ))
+    }
+
     /// Orders changed since `cursor` (the polling safety net behind webhooks).
     async fn order_changes(
         &self,

@@ -11,7 +11,7 @@ use super::{
     Changes, Connector, ConnectorError, Limits, Page, RemoteItem, RemoteLocation, RemoteStock,
     Session, StockWrite, WriteResult, http,
 };
-use crate::{Delivery, Platform};
+use crate::{Delivery, Normalized, Platform};
 
 /// The API version Concord speaks.
 pub const API_VERSION: &str = "2025-01-23";
@@ -239,6 +239,19 @@ impl Connector for SquareApi {
         Ok(vec![WriteResult::Written; writes.len()])
     }
 
+    async fn order(
+        &self,
+        session: Session<'_>,
+        id: &str,
+    ) -> Result<Vec<Normalized>, ConnectorError> {
+        #[derive(Deserialize)]
+        struct One {
+            order: Value,
+        }
+        let (found, _): (One, _) = http::json(get(session, &format!("/v2/orders/{id}"))?).await?;
+        as_events(&found.order)
+    }
+
     async fn order_changes(
         &self,
         session: Session<'_>,
@@ -267,24 +280,7 @@ impl Connector for SquareApi {
         let mut latest = cursor;
         let mut events = Vec::new();
         for order in &found.orders {
-            // The order as the `order.updated` webhook would carry it in full.
-            let envelope = json!({
-                "type": "order.updated",
-                "event_id": format!("poll:{}:{}", order.get("id").and_then(Value::as_str).unwrap_or_default(), order.get("version").cloned().unwrap_or(Value::Null)),
-                "created_at": order.get("updated_at"),
-                "data": { "type": "order", "id": order.get("id"), "object": { "order": order } }
-            });
-            let body = serde_json::to_vec(&envelope)
-                .map_err(|e| ConnectorError::Permanent(e.to_string()))?;
-            let delivery = Delivery {
-                body: &body,
-                headers: &[],
-                url: None,
-            };
-            events.extend(
-                crate::parse(Platform::Square, &delivery)
-                    .map_err(|e| ConnectorError::Permanent(e.to_string()))?,
-            );
+            events.extend(as_events(order)?);
             if let Some(updated) = order.get("updated_at").and_then(Value::as_str) {
                 latest = Some(updated.to_owned());
             }
@@ -295,6 +291,26 @@ impl Connector for SquareApi {
             more: found.cursor.is_some_and(|c| !c.is_empty()),
         })
     }
+}
+
+/// A fetched order, read as the `order.updated` webhook would carry it in full.
+fn as_events(order: &Value) -> Result<Vec<Normalized>, ConnectorError> {
+    let id = order.get("id").and_then(Value::as_str).unwrap_or_default();
+    let version = order.get("version").cloned().unwrap_or(Value::Null);
+    let envelope = json!({
+        "type": "order.updated",
+        "event_id": format!("fetch:{id}:{version}"),
+        "created_at": order.get("updated_at"),
+        "data": { "type": "order", "id": id, "object": { "order": order } }
+    });
+    let body =
+        serde_json::to_vec(&envelope).map_err(|e| ConnectorError::Permanent(e.to_string()))?;
+    let delivery = Delivery {
+        body: &body,
+        headers: &[],
+        url: None,
+    };
+    crate::parse(Platform::Square, &delivery).map_err(|e| ConnectorError::Permanent(e.to_string()))
 }
 
 #[cfg(test)]

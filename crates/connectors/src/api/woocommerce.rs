@@ -86,11 +86,12 @@ impl Connector for WooCommerceApi {
     }
 
     fn limits(&self) -> Limits {
-        // Core sets no limit; hosts do. Stay polite.
+        // Core sets no limit; hosts and firewalls do, commonly a few dozen requests per
+        // second. Stay under that.
         Limits {
             batch: 100,
-            burst: 10.0,
-            per_second: 5.0,
+            burst: 40.0,
+            per_second: 20.0,
         }
     }
 

@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 
-use super::{Inbound, shared};
-use crate::{Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection};
+use super::common::{self, Unsigned};
+use crate::{Delivery, Inventory, Kind, Line, Normalized, ParseError};
 
 const PLATFORM: &str = "amazon";
 
@@ -80,7 +80,7 @@ struct OrderItem {
 }
 
 fn read(body: &[u8]) -> Result<Notification, ParseError> {
-    let notification: Notification = shared::json(PLATFORM, body)?;
+    let notification: Notification = common::json(PLATFORM, body)?;
     Ok(match notification.detail {
         Some(inner) => *inner,
         None => notification,
@@ -97,7 +97,7 @@ impl Notification {
                     .order_change_trigger
                     .and_then(|t| t.time_of_order_change)
                     .as_deref()
-                    .and_then(shared::utc);
+                    .and_then(common::utc_minutes);
                 let mut event = match change.summary {
                     Some(summary) => {
                         let mut order = Normalized::new(Kind::Order);
@@ -116,7 +116,7 @@ impl Notification {
                             .collect();
                         order
                     }
-                    None => shared::hint("order", Some(change.amazon_order_id)),
+                    None => common::hint_event("order", Some(change.amazon_order_id)),
                 };
                 event.occurred_at = at;
                 event
@@ -131,65 +131,43 @@ impl Notification {
                 });
                 event
             }
-            "FBA_INVENTORY_AVAILABILITY_CHANGES" => shared::hint("inventory", payload.fba_sku),
+            "FBA_INVENTORY_AVAILABILITY_CHANGES" => {
+                common::hint_event("inventory", payload.fba_sku)
+            }
             _ => return None,
         };
         event.topic = self.notification_type;
         event.event_id = self.notification_metadata.and_then(|m| m.notification_id);
         if event.occurred_at.is_none() {
-            event.occurred_at = self.event_time.as_deref().and_then(shared::utc);
+            event.occurred_at = self.event_time.as_deref().and_then(common::utc_minutes);
         }
         Some(event)
     }
 }
 
-impl Inbound for Amazon {
-    fn verify(
-        &self,
-        _delivery: &Delivery<'_>,
-        _keys: &Keys<'_>,
-        _now: i64,
-    ) -> Result<(), Rejection> {
-        Err(Rejection::Unsigned(
-            "Amazon SP-API notifications are not signed: they reach the merchant's own SQS queue \
+impl Unsigned for Amazon {
+    const WHY: &'static str = "Amazon SP-API notifications are not signed: they reach the merchant's own SQS queue \
              or EventBridge bus under AWS IAM, so Concord treats them as hints and polls \
-             searchOrders",
-        ))
-    }
+             searchOrders";
 
-    fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
+    fn pushed_event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
         read(delivery.body)
             .ok()?
             .notification_metadata?
             .notification_id
     }
 
-    fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
+    fn hints(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
         Ok(read(delivery.body)?.normalize().into_iter().collect())
-    }
-
-    fn sign(
-        &self,
-        _body: &[u8],
-        _keys: &Keys<'_>,
-        _url: Option<&str>,
-        _now: i64,
-    ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(Vec::new())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
+    use crate::platforms::test_support::{
+        Inbound, assert_malformed, assert_unsigned, bare as delivery,
+    };
 
     const ORDER_CHANGE: &str = r#"{
       "NotificationVersion": "1.0",
@@ -228,11 +206,7 @@ mod tests {
 
     #[test]
     fn verify_says_why_it_cannot() {
-        assert!(matches!(
-            Amazon.verify(&delivery(ORDER_CHANGE), &Keys::default(), 0),
-            Err(Rejection::Unsigned(reason)) if reason.contains("SQS")
-        ));
-        assert_eq!(Amazon.sign(b"{}", &Keys::default(), None, 0), Ok(vec![]));
+        assert_unsigned(&Amazon, "SQS");
     }
 
     #[test]
@@ -271,7 +245,7 @@ mod tests {
         let body = r#"{"NotificationType":"ORDER_CHANGE","EventTime":"2026-03-02T14:05:12.480Z",
             "Payload":{"OrderChangeNotification":{"AmazonOrderId":"205-1187326-4419551","OrderChangeType":"BuyerRequestedChange"}},
             "NotificationMetadata":{"NotificationId":"n-2"}}"#;
-        let mut expected = shared::hint("order", Some("205-1187326-4419551".into()));
+        let mut expected = common::hint_event("order", Some("205-1187326-4419551".into()));
         expected.topic = Some("ORDER_CHANGE".into());
         expected.event_id = Some("n-2".into());
         expected.occurred_at = Some("2026-03-02T14:05:12.480Z".into());
@@ -321,20 +295,15 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_errors() {
-        for body in [
-            "",
-            "nope",
-            "[]",
-            r#"{"NotificationType":"ORDER_CHANGE","Payload":{"OrderChangeNotification":{}}}"#,
-            r#"{"NotificationType":"ORDER_CHANGE","Payload":{"OrderChangeNotification":{"AmazonOrderId":"1","Summary":{"OrderItems":[{"Quantity":"two"}]}}}}"#,
-        ] {
-            assert!(
-                matches!(
-                    Amazon.parse(&delivery(body)),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &Amazon,
+            &[
+                "",
+                "nope",
+                "[]",
+                r#"{"NotificationType":"ORDER_CHANGE","Payload":{"OrderChangeNotification":{}}}"#,
+                r#"{"NotificationType":"ORDER_CHANGE","Payload":{"OrderChangeNotification":{"AmazonOrderId":"1","Summary":{"OrderItems":[{"Quantity":"two"}]}}}}"#,
+            ],
+        );
     }
 }

@@ -45,9 +45,7 @@ fn resource(prefix: &str) -> Option<&'static str> {
 
 impl Inbound for Clover {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let sent = delivery
-            .header(AUTH)
-            .ok_or(Rejection::MissingHeader(AUTH))?;
+        let sent = common::required(delivery, AUTH)?;
         let secret = keys.require_secret()?;
         schemes::matches_bytes(sent.as_bytes(), secret.trim().as_bytes())
     }

@@ -9,11 +9,8 @@
 
 use serde::Deserialize;
 
-use super::{
-    Inbound,
-    shared::{self, Text},
-};
-use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
+use super::common::{self, Text, Unsigned};
+use crate::{Delivery, Normalized, ParseError};
 
 const PLATFORM: &str = "dynamics365";
 
@@ -48,33 +45,24 @@ fn time(text: &str) -> Option<String> {
         .strip_prefix("/Date(")
         .and_then(|rest| rest.strip_suffix(")/"))
     {
-        Some(millis) => shared::utc_millis(millis.parse().ok()?),
-        None => shared::utc(text),
+        Some(millis) => common::unix_millis(millis.parse().ok()?),
+        None => common::utc_minutes(text),
     }
 }
 
-impl Inbound for Dynamics365 {
-    fn verify(
-        &self,
-        _delivery: &Delivery<'_>,
-        _keys: &Keys<'_>,
-        _now: i64,
-    ) -> Result<(), Rejection> {
-        Err(Rejection::Unsigned(
-            "Dynamics 365 business events carry no signature; they are trusted only through the \
+impl Unsigned for Dynamics365 {
+    const WHY: &'static str = "Dynamics 365 business events carry no signature; they are trusted only through the \
              Azure endpoint they arrive by, so Concord treats them as hints and re-fetches the \
-             record over OData",
-        ))
-    }
+             record over OData";
 
-    fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
-        shared::json::<BusinessEvent>(PLATFORM, delivery.body)
+    fn pushed_event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
+        common::json::<BusinessEvent>(PLATFORM, delivery.body)
             .ok()?
             .id()
     }
 
-    fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let event: BusinessEvent = shared::json(PLATFORM, delivery.body)?;
+    fn hints(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
+        let event: BusinessEvent = common::json(PLATFORM, delivery.body)?;
         let Some(order) = event
             .sales_order_number
             .as_ref()
@@ -83,48 +71,26 @@ impl Inbound for Dynamics365 {
         else {
             return Ok(Vec::new());
         };
-        let mut hint = shared::hint("order", Some(order.0.clone()));
+        let mut hint = common::hint_event("order", Some(order.0.clone()));
         hint.event_id = event.id();
         hint.topic = event.business_event_id;
         hint.occurred_at = event.event_time.as_deref().and_then(time);
         Ok(vec![hint])
-    }
-
-    fn sign(
-        &self,
-        _body: &[u8],
-        _keys: &Keys<'_>,
-        _url: Option<&str>,
-        _now: i64,
-    ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(Vec::new())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
+    use crate::platforms::test_support::{
+        Inbound, assert_malformed, assert_unsigned, bare as delivery,
+    };
 
     const CONFIRMED: &str = r#"{"BusinessEventId":"SalesOrderConfirmedBusinessEvent","BusinessEventLegalEntity":"USRT","ContextRecordSubject":"","ControlNumber":5637166076,"EventId":"8E1C4E5B-2F0A-4D3B-9C7E-6A5B4C3D2E1F","EventTime":"/Date(1772460311000)/","EventTimeIso8601":"2026-03-02T14:05:11Z","InitiatingUserAADObjectId":"{00000000-0000-0000-0000-000000000000}","MajorVersion":0,"MinorVersion":0,"LegalEntity":"USRT","SalesOrderNumber":"012437","CustomerAccount":"004021"}"#;
 
     #[test]
     fn verify_says_why_it_cannot() {
-        assert!(matches!(
-            Dynamics365.verify(&delivery(CONFIRMED), &Keys::default(), 0),
-            Err(Rejection::Unsigned(reason)) if reason.contains("Azure")
-        ));
-        assert_eq!(
-            Dynamics365.sign(b"{}", &Keys::default(), None, 0),
-            Ok(vec![])
-        );
+        assert_unsigned(&Dynamics365, "Azure");
     }
 
     #[test]
@@ -133,7 +99,7 @@ mod tests {
             Dynamics365.event_id(&delivery(CONFIRMED)).as_deref(),
             Some("8E1C4E5B-2F0A-4D3B-9C7E-6A5B4C3D2E1F")
         );
-        let mut expected = shared::hint("order", Some("012437".into()));
+        let mut expected = common::hint_event("order", Some("012437".into()));
         expected.topic = Some("SalesOrderConfirmedBusinessEvent".into());
         expected.event_id = Some("8E1C4E5B-2F0A-4D3B-9C7E-6A5B4C3D2E1F".into());
         expected.occurred_at = Some("2026-03-02T14:05:11Z".into());
@@ -159,15 +125,7 @@ mod tests {
     fn events_without_an_order_are_ignored_and_malformed_bodies_are_errors() {
         let alert = r#"{"BusinessEventId":"AlertBusinessEvent","ControlNumber":1,"EventId":"E","Subject":"Stock low"}"#;
         assert_eq!(Dynamics365.parse(&delivery(alert)), Ok(vec![]));
-        for body in ["", "[1]", r#"{"SalesOrderNumber":true}"#] {
-            assert!(
-                matches!(
-                    Dynamics365.parse(&delivery(body)),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(&Dynamics365, &["", "[1]", r#"{"SalesOrderNumber":true}"#]);
         assert_eq!(time("/Date(abc)/"), None);
     }
 }

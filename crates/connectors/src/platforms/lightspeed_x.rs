@@ -9,16 +9,17 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    common::{self, Id, seq},
+    common::{self, Encoding, HmacHeader, Id, seq},
 };
 use crate::{
     Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
-    schemes,
 };
 
 const PLATFORM: &str = "lightspeed-x";
 const SIGNATURE: &str = "X-Signature";
 const ALGORITHM: &str = "HMAC-SHA256";
+/// The MAC inside `X-Signature`'s `signature=` field.
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Hex);
 
 /// Lightspeed Retail X-Series (POS).
 pub struct LightspeedX;
@@ -69,9 +70,7 @@ fn fields(body: &[u8]) -> (Option<String>, Option<String>) {
 
 impl Inbound for LightspeedX {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let header = delivery
-            .header(SIGNATURE)
-            .ok_or(Rejection::MissingHeader(SIGNATURE))?;
+        let header = common::required(delivery, SIGNATURE)?;
         let mut signature = None;
         let mut algorithm = None;
         for (name, value) in header.split(',').filter_map(|p| p.split_once('=')) {
@@ -96,10 +95,7 @@ impl Inbound for LightspeedX {
         }
         let signature = signature.ok_or(Rejection::Mismatch)?;
         let secret = keys.require_secret()?;
-        schemes::matches_hex(
-            signature,
-            &schemes::hmac_sha256(secret.as_bytes(), &[delivery.body]),
-        )
+        SCHEME.matches(signature, secret.as_bytes(), &[delivery.body])
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
@@ -173,10 +169,10 @@ impl Inbound for LightspeedX {
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
         let secret = keys.require_secret()?;
-        let mac = schemes::hmac_sha256(secret.as_bytes(), &[body]);
+        let mac = SCHEME.value(secret.as_bytes(), &[body]);
         Ok(vec![(
             SIGNATURE.to_owned(),
-            format!("signature={}, algorithm={ALGORITHM}", hex::encode(mac)),
+            format!("signature={mac}, algorithm={ALGORITHM}"),
         )])
     }
 }

@@ -1,6 +1,7 @@
 //! One thin module per platform, each implementing [`Inbound`] with private wire types and
-//! one mapping; the schemes and helpers they share live in `crate::schemes` and
-//! `crate::money`.
+//! one mapping; the helpers they share live in `common` (values, timestamps, hints, HMAC
+//! headers, unsigned platforms), the signature schemes in `crate::schemes` and amounts in
+//! `crate::money`. Their tests share `test_support`.
 
 mod amazon;
 mod bigcommerce;
@@ -16,12 +17,13 @@ mod prestashop;
 mod quickbooks;
 mod revel;
 mod sap_cco;
-mod shared;
 mod shopify;
 mod square;
 mod squarespace;
 mod standard;
 mod stripe;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod toast;
 mod wix;
 mod woocommerce;

@@ -9,11 +9,8 @@
 
 use serde::Deserialize;
 
-use super::{
-    Inbound,
-    shared::{self, Text},
-};
-use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
+use super::common::{self, Text, Unsigned};
+use crate::{Delivery, Normalized, ParseError};
 
 const PLATFORM: &str = "netsuite";
 
@@ -43,81 +40,49 @@ fn resource(record_type: &str) -> Option<&'static str> {
     }
 }
 
-impl Inbound for NetSuite {
-    fn verify(
-        &self,
-        _delivery: &Delivery<'_>,
-        _keys: &Keys<'_>,
-        _now: i64,
-    ) -> Result<(), Rejection> {
-        Err(Rejection::Unsigned(
-            "NetSuite has no webhooks and signs nothing; a record pushed by SuiteScript is only \
-             a hint, and Concord polls SuiteQL for the record itself",
-        ))
-    }
+impl Unsigned for NetSuite {
+    const WHY: &'static str = "NetSuite has no webhooks and signs nothing; a record pushed by SuiteScript is only \
+             a hint, and Concord polls SuiteQL for the record itself";
 
-    fn event_id(&self, _delivery: &Delivery<'_>) -> Option<String> {
-        None
-    }
-
-    fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let push: Push = shared::json(PLATFORM, delivery.body)?;
+    fn hints(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
+        let push: Push = common::json(PLATFORM, delivery.body)?;
         let Some(record_type) = push.record_type.or(push.kind) else {
             return Ok(Vec::new());
         };
         let (Some(resource), Some(id)) = (resource(&record_type), push.id) else {
             return Ok(Vec::new());
         };
-        let mut hint = shared::hint(resource, Some(id.0));
+        let mut hint = common::hint_event(resource, Some(id.0));
         hint.topic = Some(match push.event_type {
             Some(event) => format!("{record_type}.{event}"),
             None => record_type,
         });
         Ok(vec![hint])
     }
-
-    fn sign(
-        &self,
-        _body: &[u8],
-        _keys: &Keys<'_>,
-        _url: Option<&str>,
-        _now: i64,
-    ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(Vec::new())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
+    use crate::platforms::test_support::{
+        Inbound, assert_malformed, assert_unsigned, bare as delivery,
+    };
 
     #[test]
     fn verify_says_why_it_cannot() {
-        assert!(matches!(
-            NetSuite.verify(&delivery("{}"), &Keys::default(), 0),
-            Err(Rejection::Unsigned(reason)) if reason.contains("SuiteQL")
-        ));
-        assert_eq!(NetSuite.sign(b"{}", &Keys::default(), None, 0), Ok(vec![]));
+        assert_unsigned(&NetSuite, "SuiteQL");
     }
 
     #[test]
     fn pushed_records_become_hints() {
         let body = r#"{"recordType":"cashsale","id":"48213","eventType":"create","subsidiary":"2","location":"7"}"#;
         assert_eq!(NetSuite.event_id(&delivery(body)), None);
-        let mut expected = shared::hint("order", Some("48213".into()));
+        let mut expected = common::hint_event("order", Some("48213".into()));
         expected.topic = Some("cashsale.create".into());
         assert_eq!(NetSuite.parse(&delivery(body)), Ok(vec![expected]));
 
         let refund = r#"{"type":"cashRefund","id":48250}"#;
-        let mut expected = shared::hint("refund", Some("48250".into()));
+        let mut expected = common::hint_event("refund", Some("48250".into()));
         expected.topic = Some("cashRefund".into());
         assert_eq!(NetSuite.parse(&delivery(refund)), Ok(vec![expected]));
     }
@@ -131,14 +96,9 @@ mod tests {
         ] {
             assert_eq!(NetSuite.parse(&delivery(body)), Ok(vec![]), "{body}");
         }
-        for body in ["", "[]", r#"{"recordType":"salesorder","id":{"x":1}}"#] {
-            assert!(
-                matches!(
-                    NetSuite.parse(&delivery(body)),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &NetSuite,
+            &["", "[]", r#"{"recordType":"salesorder","id":{"x":1}}"#],
+        );
     }
 }

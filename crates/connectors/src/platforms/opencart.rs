@@ -13,12 +13,13 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    shared::{self, Encoding, Text},
+    common::{self, Encoding, HmacHeader, Text},
 };
 use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
 
 const PLATFORM: &str = "opencart";
 const SIGNATURE: &str = "X-Concord-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// OpenCart, through Concord's companion extension.
 pub struct OpenCart;
@@ -33,12 +34,9 @@ struct Push {
 
 impl Inbound for OpenCart {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let key = keys.require_secret()?;
-        shared::verify_hmac(
+        SCHEME.verify(
             delivery,
-            SIGNATURE,
-            Encoding::Base64,
-            key.as_bytes(),
+            keys.require_secret()?.as_bytes(),
             &[delivery.body],
         )
     }
@@ -48,14 +46,14 @@ impl Inbound for OpenCart {
     }
 
     fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let push: Push = shared::json(PLATFORM, delivery.body)?;
+        let push: Push = common::json(PLATFORM, delivery.body)?;
         let mut hint = match (push.order_id, push.product_id) {
-            (Some(order), _) => shared::hint("order", Some(order.0)),
-            (None, Some(product)) => shared::hint("product", Some(product.0)),
+            (Some(order), _) => common::hint_event("order", Some(order.0)),
+            (None, Some(product)) => common::hint_event("product", Some(product.0)),
             (None, None) => return Ok(Vec::new()),
         };
         hint.topic = push.event;
-        hint.occurred_at = push.date.as_deref().and_then(shared::utc);
+        hint.occurred_at = push.date.as_deref().and_then(common::utc_minutes);
         Ok(vec![hint])
     }
 
@@ -66,19 +64,14 @@ impl Inbound for OpenCart {
         _url: Option<&str>,
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
-        let key = keys.require_secret()?;
-        Ok(shared::hmac_header(
-            SIGNATURE,
-            Encoding::Base64,
-            key.as_bytes(),
-            &[body],
-        ))
+        SCHEME.sign_body(body, keys)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::{Vector, assert_malformed, delivery};
 
     // Concord's own scheme, so there is no vendor vector; computed independently with
     //   printf %s "$BODY" | openssl dgst -sha256 -hmac "$KEY" -binary | base64
@@ -86,81 +79,43 @@ mod tests {
     const BODY: &str = r#"{"event":"order.addHistory","store_id":0,"order_id":"1042","order_status_id":"5","date":"2026-03-02T14:05:11+00:00"}"#;
     const SIGNATURE_B64: &str = "03A/DpH0jo7+HEDdp7ICAZvJXqQNz4kS/AS4sl1TIxs=";
 
-    fn delivery<'a>(body: &'a str, headers: &'a [(String, String)]) -> Delivery<'a> {
-        Delivery {
-            body: body.as_bytes(),
-            headers,
-            url: None,
-        }
-    }
-
-    fn signed(signature: &str) -> Vec<(String, String)> {
-        vec![("x-concord-signature".into(), signature.into())]
-    }
-
-    fn key(secret: &str) -> Keys<'_> {
-        Keys {
-            secret: Some(secret),
-            ..Keys::default()
+    fn vector() -> Vector<'static> {
+        Vector {
+            module: &OpenCart,
+            header: SIGNATURE,
+            secret: KEY,
+            other_secret: "another-key",
+            body: BODY,
+            tampered: BODY.replace("1042", "1043"),
+            signature: SIGNATURE_B64,
         }
     }
 
     #[test]
     fn verify_accepts_the_fixed_vector() {
-        let headers = signed(SIGNATURE_B64);
-        assert_eq!(
-            OpenCart.verify(&delivery(BODY, &headers), &key(KEY), 0),
-            Ok(())
-        );
+        vector().assert_accepted();
     }
 
     #[test]
     fn verify_refuses_tampering_wrong_key_and_missing_parts() {
-        let headers = signed(SIGNATURE_B64);
-        let tampered = BODY.replace("1042", "1043");
-        assert_eq!(
-            OpenCart.verify(&delivery(&tampered, &headers), &key(KEY), 0),
-            Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            OpenCart.verify(&delivery(BODY, &headers), &key("another-key"), 0),
-            Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            OpenCart.verify(&delivery(BODY, &[]), &key(KEY), 0),
-            Err(Rejection::MissingHeader("X-Concord-Signature"))
-        );
-        assert_eq!(
-            OpenCart.verify(&delivery(BODY, &headers), &Keys::default(), 0),
-            Err(Rejection::MissingKey("secret"))
-        );
+        vector().assert_refusals();
     }
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let headers = OpenCart
-            .sign(BODY.as_bytes(), &key(KEY), None, 0)
-            .expect("sign");
-        assert_eq!(
-            headers,
-            vec![(SIGNATURE.to_owned(), SIGNATURE_B64.to_owned())]
-        );
-        assert_eq!(
-            OpenCart.verify(&delivery(BODY, &headers), &key(KEY), 0),
-            Ok(())
-        );
+        vector().assert_sign_round_trips();
     }
 
     #[test]
     fn pushes_become_hints() {
         assert_eq!(OpenCart.event_id(&delivery(BODY, &[])), None);
-        let mut expected = shared::hint("order", Some("1042".into()));
+        let mut expected = common::hint_event("order", Some("1042".into()));
         expected.topic = Some("order.addHistory".into());
         expected.occurred_at = Some("2026-03-02T14:05:11Z".into());
         assert_eq!(OpenCart.parse(&delivery(BODY, &[])), Ok(vec![expected]));
 
         let product = r#"{"event":"product.editProduct","product_id":88}"#;
-        let mut expected = shared::hint("product", Some("88".into()));
+        let mut expected = common::hint_event("product", Some("88".into()));
         expected.topic = Some("product.editProduct".into());
         assert_eq!(OpenCart.parse(&delivery(product, &[])), Ok(vec![expected]));
     }
@@ -171,14 +126,6 @@ mod tests {
             OpenCart.parse(&delivery(r#"{"event":"ping"}"#, &[])),
             Ok(vec![])
         );
-        for body in ["", "order_id=1", r#"{"order_id":{}}"#] {
-            assert!(
-                matches!(
-                    OpenCart.parse(&delivery(body, &[])),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(&OpenCart, &["", "order_id=1", r#"{"order_id":{}}"#]);
     }
 }

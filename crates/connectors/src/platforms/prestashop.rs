@@ -9,11 +9,8 @@
 
 use serde::Deserialize;
 
-use super::{
-    Inbound,
-    shared::{self, Text},
-};
-use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
+use super::common::{self, Text, Unsigned};
+use crate::{Delivery, Normalized, ParseError};
 
 const PLATFORM: &str = "prestashop";
 
@@ -35,89 +32,54 @@ struct Resource {
     id: Option<Text>,
 }
 
-impl Inbound for PrestaShop {
-    fn verify(
-        &self,
-        _delivery: &Delivery<'_>,
-        _keys: &Keys<'_>,
-        _now: i64,
-    ) -> Result<(), Rejection> {
-        Err(Rejection::Unsigned(
-            "PrestaShop has no webhooks and signs nothing; a module's push is only a hint, and \
-             Concord polls the Webservice by date_upd for the record itself",
-        ))
-    }
+impl Unsigned for PrestaShop {
+    const WHY: &'static str = "PrestaShop has no webhooks and signs nothing; a module's push is only a hint, and \
+             Concord polls the Webservice by date_upd for the record itself";
 
-    fn event_id(&self, _delivery: &Delivery<'_>) -> Option<String> {
-        None
-    }
-
-    fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let push: Push = shared::json(PLATFORM, delivery.body)?;
+    fn hints(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
+        let push: Push = common::json(PLATFORM, delivery.body)?;
         let order = push
             .id_order
             .or_else(|| push.order.and_then(|o| o.id))
             .map(|id| id.0);
         let mut hint = if let Some(slip) = push.id_order_slip {
-            let mut refund = shared::hint("refund", Some(slip.0));
+            let mut refund = common::hint_event("refund", Some(slip.0));
             refund.external_order_id = order;
             refund
         } else if let Some(order) = order {
-            shared::hint("order", Some(order))
+            common::hint_event("order", Some(order))
         } else if let Some(product) = push.id_product {
-            shared::hint("product", Some(product.0))
+            common::hint_event("product", Some(product.0))
         } else {
             return Ok(Vec::new());
         };
         hint.topic = push.hook.or(push.event);
         Ok(vec![hint])
     }
-
-    fn sign(
-        &self,
-        _body: &[u8],
-        _keys: &Keys<'_>,
-        _url: Option<&str>,
-        _now: i64,
-    ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(Vec::new())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
+    use crate::platforms::test_support::{
+        Inbound, assert_malformed, assert_unsigned, bare as delivery,
+    };
 
     #[test]
     fn verify_says_why_it_cannot() {
-        assert!(matches!(
-            PrestaShop.verify(&delivery("{}"), &Keys::default(), 0),
-            Err(Rejection::Unsigned(reason)) if reason.contains("date_upd")
-        ));
-        assert_eq!(
-            PrestaShop.sign(b"{}", &Keys::default(), None, 0),
-            Ok(vec![])
-        );
+        assert_unsigned(&PrestaShop, "date_upd");
     }
 
     #[test]
     fn hook_pushes_become_hints() {
         let status = r#"{"hook":"actionOrderStatusPostUpdate","id_order":"1187","newOrderStatus":{"id":"4","name":"Shipped"}}"#;
         assert_eq!(PrestaShop.event_id(&delivery(status)), None);
-        let mut expected = shared::hint("order", Some("1187".into()));
+        let mut expected = common::hint_event("order", Some("1187".into()));
         expected.topic = Some("actionOrderStatusPostUpdate".into());
         assert_eq!(PrestaShop.parse(&delivery(status)), Ok(vec![expected]));
 
         let slip = r#"{"hook":"actionObjectOrderSlipAddAfter","id_order_slip":12,"id_order":1187}"#;
-        let mut expected = shared::hint("refund", Some("12".into()));
+        let mut expected = common::hint_event("refund", Some("12".into()));
         expected.external_order_id = Some("1187".into());
         expected.topic = Some("actionObjectOrderSlipAddAfter".into());
         assert_eq!(PrestaShop.parse(&delivery(slip)), Ok(vec![expected]));
@@ -144,14 +106,6 @@ mod tests {
             PrestaShop.parse(&delivery(r#"{"hook":"actionCustomerAccountAdd"}"#)),
             Ok(vec![])
         );
-        for body in ["", "<prestashop/>", r#"{"id_order":[1]}"#] {
-            assert!(
-                matches!(
-                    PrestaShop.parse(&delivery(body)),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(&PrestaShop, &["", "<prestashop/>", r#"{"id_order":[1]}"#]);
     }
 }

@@ -13,12 +13,13 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    shared::{self, Encoding, Text},
+    common::{self, Encoding, HmacHeader, Text},
 };
 use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
 
 const PLATFORM: &str = "quickbooks";
 const SIGNATURE: &str = "intuit-signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// QuickBooks Online.
 pub struct QuickBooks;
@@ -68,9 +69,9 @@ enum Body {
 
 fn body(bytes: &[u8]) -> Result<Body, ParseError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => shared::json(PLATFORM, bytes).map(Body::CloudEvents),
-        Some(b'{') => shared::json(PLATFORM, bytes).map(Body::Legacy),
-        _ => Err(shared::malformed(
+        Some(b'[') => common::json(PLATFORM, bytes).map(Body::CloudEvents),
+        Some(b'{') => common::json(PLATFORM, bytes).map(Body::Legacy),
+        _ => Err(common::malformed(
             PLATFORM,
             "expected a CloudEvents array or an eventNotifications object",
         )),
@@ -93,13 +94,13 @@ impl CloudEvent {
     fn normalize(&self) -> Option<Normalized> {
         // `qbo.<entity>.<operation>.v1`
         let entity = self.kind.as_deref()?.split('.').nth(1)?;
-        let mut event = shared::hint(
+        let mut event = common::hint_event(
             resource(entity)?,
             self.intuitentityid.as_ref().map(|id| id.0.clone()),
         );
         event.topic.clone_from(&self.kind);
         event.event_id.clone_from(&self.id);
-        event.occurred_at = self.time.as_deref().and_then(shared::utc);
+        event.occurred_at = self.time.as_deref().and_then(common::utc_minutes);
         Some(event)
     }
 }
@@ -118,25 +119,22 @@ impl Entity {
     }
 
     fn normalize(&self, realm: Option<&Text>) -> Option<Normalized> {
-        let mut event = shared::hint(resource(&self.name)?, Some(self.id.0.clone()));
+        let mut event = common::hint_event(resource(&self.name)?, Some(self.id.0.clone()));
         event.topic = Some(match &self.operation {
             Some(operation) => format!("{}.{operation}", self.name),
             None => self.name.clone(),
         });
         event.event_id = Some(self.key(realm));
-        event.occurred_at = self.last_updated.as_deref().and_then(shared::utc);
+        event.occurred_at = self.last_updated.as_deref().and_then(common::utc_minutes);
         Some(event)
     }
 }
 
 impl Inbound for QuickBooks {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let token = keys.require_secret()?;
-        shared::verify_hmac(
+        SCHEME.verify(
             delivery,
-            SIGNATURE,
-            Encoding::Base64,
-            token.as_bytes(),
+            keys.require_secret()?.as_bytes(),
             &[delivery.body],
         )
     }
@@ -186,19 +184,14 @@ impl Inbound for QuickBooks {
         _url: Option<&str>,
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
-        let token = keys.require_secret()?;
-        Ok(shared::hmac_header(
-            SIGNATURE,
-            Encoding::Base64,
-            token.as_bytes(),
-            &[body],
-        ))
+        SCHEME.sign_body(body, keys)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::{delivery, secret as token};
     use crate::{Hint, Kind};
 
     // Intuit's own vector: intuit/QuickBooks-V3-Java-SDK,
@@ -215,27 +208,12 @@ mod tests {
       {"specversion":"1.0","id":"7c1e2f4a-0b5d-4e61-9a8f-3d2c1b0a9e05","source":"intuit.qbo","type":"qbo.bill.created.v1","time":"2026-03-02T14:07:00Z","intuitentityid":"12","intuitaccountid":"9341452810127395"}
     ]"#;
 
-    fn delivery<'a>(body: &'a str, headers: &'a [(String, String)]) -> Delivery<'a> {
-        Delivery {
-            body: body.as_bytes(),
-            headers,
-            url: None,
-        }
-    }
-
     fn signed(signature: &str) -> Vec<(String, String)> {
         vec![("Intuit-Signature".into(), signature.into())]
     }
 
-    fn token(secret: &str) -> Keys<'_> {
-        Keys {
-            secret: Some(secret),
-            ..Keys::default()
-        }
-    }
-
     fn hint(resource: &'static str, id: &str, topic: &str, event_id: &str, at: &str) -> Normalized {
-        let mut event = shared::hint(resource, Some(id.into()));
+        let mut event = common::hint_event(resource, Some(id.into()));
         event.topic = Some(topic.into());
         event.event_id = Some(event_id.into());
         event.occurred_at = Some(at.into());

@@ -9,14 +9,13 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    common::{self, Id, seq},
+    common::{self, Encoding, HmacHeader, Id, seq},
 };
-use crate::{
-    Delivery, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount, schemes,
-};
+use crate::{Delivery, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount};
 
 const PLATFORM: &str = "revel";
 const SIGNATURE: &str = "X-Revel-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha1(SIGNATURE, Encoding::Hex);
 
 /// Revel Systems (POS).
 pub struct Revel;
@@ -67,14 +66,7 @@ fn reference(value: Option<&Id>) -> Option<String> {
 
 impl Inbound for Revel {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let sent = delivery
-            .header(SIGNATURE)
-            .ok_or(Rejection::MissingHeader(SIGNATURE))?;
-        let secret = keys.require_secret()?;
-        schemes::matches_hex(
-            sent,
-            &schemes::hmac_sha1(secret.as_bytes(), &[delivery.body]),
-        )
+        SCHEME.verify_body(delivery, keys)
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
@@ -141,9 +133,7 @@ impl Inbound for Revel {
         _url: Option<&str>,
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
-        let secret = keys.require_secret()?;
-        let mac = schemes::hmac_sha1(secret.as_bytes(), &[body]);
-        Ok(vec![(SIGNATURE.to_owned(), hex::encode(mac))])
+        SCHEME.sign_body(body, keys)
     }
 }
 

@@ -10,11 +10,8 @@
 
 use serde::Deserialize;
 
-use super::{
-    Inbound,
-    shared::{self, Text},
-};
-use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
+use super::common::{self, Text, Unsigned};
+use crate::{Delivery, Normalized, ParseError};
 
 const PLATFORM: &str = "sap-cco";
 
@@ -38,80 +35,48 @@ struct Receipt {
     status: Option<String>,
 }
 
-impl Inbound for SapCco {
-    fn verify(
-        &self,
-        _delivery: &Delivery<'_>,
-        _keys: &Keys<'_>,
-        _now: i64,
-    ) -> Result<(), Rejection> {
-        Err(Rejection::Unsigned(
-            "SAP Customer Checkout forwards receipts without a signature, so Concord accepts \
-             them only as hints",
-        ))
-    }
+impl Unsigned for SapCco {
+    const WHY: &'static str = "SAP Customer Checkout forwards receipts without a signature, so Concord accepts \
+             them only as hints";
 
-    fn event_id(&self, _delivery: &Delivery<'_>) -> Option<String> {
-        None
-    }
-
-    fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let receipt = match shared::json::<Wrapper>(PLATFORM, delivery.body)?.receipt {
+    fn hints(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
+        let receipt = match common::json::<Wrapper>(PLATFORM, delivery.body)?.receipt {
             Some(receipt) => receipt,
-            None => shared::json(PLATFORM, delivery.body)?,
+            None => common::json(PLATFORM, delivery.body)?,
         };
         let Some(id) = receipt.receipt_id.or(receipt.id).or(receipt.key) else {
             return Ok(Vec::new());
         };
-        let mut hint = shared::hint("order", Some(id.0));
+        let mut hint = common::hint_event("order", Some(id.0));
         hint.topic = receipt.receipt_type.or(receipt.kind);
         hint.status = receipt.status;
         Ok(vec![hint])
-    }
-
-    fn sign(
-        &self,
-        _body: &[u8],
-        _keys: &Keys<'_>,
-        _url: Option<&str>,
-        _now: i64,
-    ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(Vec::new())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
+    use crate::platforms::test_support::{
+        Inbound, assert_malformed, assert_unsigned, bare as delivery,
+    };
 
     #[test]
     fn verify_says_why_it_cannot() {
-        assert!(matches!(
-            SapCco.verify(&delivery("{}"), &Keys::default(), 0),
-            Err(Rejection::Unsigned(reason)) if reason.contains("hints")
-        ));
-        assert_eq!(SapCco.sign(b"{}", &Keys::default(), None, 0), Ok(vec![]));
+        assert_unsigned(&SapCco, "hints");
     }
 
     #[test]
     fn a_receipt_is_an_order_hint() {
         let body = r#"{"receipt":{"receiptId":"0001-000245","receiptType":"SALES_RECEIPT","status":"FINISHED","cashDesk":"0001","totalGrossAmount":"59.80"}}"#;
         assert_eq!(SapCco.event_id(&delivery(body)), None);
-        let mut expected = shared::hint("order", Some("0001-000245".into()));
+        let mut expected = common::hint_event("order", Some("0001-000245".into()));
         expected.topic = Some("SALES_RECEIPT".into());
         expected.status = Some("FINISHED".into());
         assert_eq!(SapCco.parse(&delivery(body)), Ok(vec![expected]));
 
         let flat = r#"{"key":1245,"type":"CASH_IN"}"#;
-        let mut expected = shared::hint("order", Some("1245".into()));
+        let mut expected = common::hint_event("order", Some("1245".into()));
         expected.topic = Some("CASH_IN".into());
         assert_eq!(SapCco.parse(&delivery(flat)), Ok(vec![expected]));
     }
@@ -119,19 +84,14 @@ mod tests {
     #[test]
     fn receipts_without_an_id_are_ignored_and_malformed_bodies_are_errors() {
         assert_eq!(SapCco.parse(&delivery(r#"{"status":"OPEN"}"#)), Ok(vec![]));
-        for body in [
-            "",
-            "receipt",
-            r#"{"receipt":{"id":[1]}}"#,
-            r#"{"id":false}"#,
-        ] {
-            assert!(
-                matches!(
-                    SapCco.parse(&delivery(body)),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &SapCco,
+            &[
+                "",
+                "receipt",
+                r#"{"receipt":{"id":[1]}}"#,
+                r#"{"id":false}"#,
+            ],
+        );
     }
 }

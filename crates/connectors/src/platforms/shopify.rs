@@ -7,15 +7,15 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    common::{self, Id, seq},
+    common::{self, Encoding, HmacHeader, Id, seq},
 };
 use crate::{
     Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
-    schemes,
 };
 
 const PLATFORM: &str = "shopify";
 const SIGNATURE: &str = "X-Shopify-Hmac-Sha256";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// Shopify (online store and POS).
 pub struct Shopify;
@@ -107,14 +107,7 @@ struct Resource {
 
 impl Inbound for Shopify {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let sent = delivery
-            .header(SIGNATURE)
-            .ok_or(Rejection::MissingHeader(SIGNATURE))?;
-        let secret = keys.require_secret()?;
-        schemes::matches_base64(
-            sent,
-            &schemes::hmac_sha256(secret.as_bytes(), &[delivery.body]),
-        )
+        SCHEME.verify_body(delivery, keys)
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
@@ -176,9 +169,7 @@ impl Inbound for Shopify {
         _url: Option<&str>,
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
-        let secret = keys.require_secret()?;
-        let mac = schemes::hmac_sha256(secret.as_bytes(), &[body]);
-        Ok(vec![(SIGNATURE.to_owned(), schemes::base64(&mac))])
+        SCHEME.sign_body(body, keys)
     }
 }
 

@@ -9,16 +9,18 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    common::{self, seq},
+    common::{self, Encoding, HmacHeader, seq},
 };
 use crate::{
     Customer, Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection,
-    money::Amount, schemes,
+    money::Amount,
 };
 
 const PLATFORM: &str = "square";
 const SIGNATURE: &str = "x-square-hmacsha256-signature";
 const LEGACY_SIGNATURE: &str = "x-square-signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
+const LEGACY_SCHEME: HmacHeader = HmacHeader::sha1(LEGACY_SIGNATURE, Encoding::Base64);
 
 /// Square (POS and online).
 pub struct Square;
@@ -125,23 +127,18 @@ impl Money {
 
 impl Inbound for Square {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        let (sent, sha256) = match delivery.header(SIGNATURE) {
-            Some(sent) => (sent, true),
+        let (scheme, sent) = match delivery.header(SIGNATURE) {
+            Some(sent) => (SCHEME, sent),
             None => (
+                LEGACY_SCHEME,
                 delivery
                     .header(LEGACY_SIGNATURE)
                     .ok_or(Rejection::MissingHeader(SIGNATURE))?,
-                false,
             ),
         };
         let url = delivery.url.ok_or(Rejection::MissingUrl)?;
         let key = keys.require_secret()?.as_bytes();
-        let signed: &[&[u8]] = &[url.as_bytes(), delivery.body];
-        if sha256 {
-            schemes::matches_base64(sent, &schemes::hmac_sha256(key, signed))
-        } else {
-            schemes::matches_base64(sent, &schemes::hmac_sha1(key, signed))
-        }
+        scheme.matches(sent, key, &[url.as_bytes(), delivery.body])
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
@@ -230,8 +227,7 @@ impl Inbound for Square {
     ) -> Result<Vec<(String, String)>, Rejection> {
         let url = url.ok_or(Rejection::MissingUrl)?;
         let key = keys.require_secret()?.as_bytes();
-        let mac = schemes::hmac_sha256(key, &[url.as_bytes(), body]);
-        Ok(vec![(SIGNATURE.to_owned(), schemes::base64(&mac))])
+        Ok(SCHEME.header(key, &[url.as_bytes(), body]))
     }
 }
 

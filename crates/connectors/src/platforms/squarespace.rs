@@ -10,12 +10,13 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    shared::{self, Encoding},
+    common::{self, Encoding, HmacHeader},
 };
 use crate::{Delivery, Keys, Normalized, ParseError, Rejection};
 
 const PLATFORM: &str = "squarespace";
 const SIGNATURE: &str = "Squarespace-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Hex);
 
 /// Squarespace Commerce.
 pub struct Squarespace;
@@ -44,30 +45,27 @@ fn key(keys: &Keys<'_>) -> Result<Vec<u8>, Rejection> {
 
 impl Inbound for Squarespace {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
-        shared::verify_hmac(
-            delivery,
-            SIGNATURE,
-            Encoding::Hex,
-            &key(keys)?,
-            &[delivery.body],
-        )
+        SCHEME.verify(delivery, &key(keys)?, &[delivery.body])
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
-        shared::json::<Notification>(PLATFORM, delivery.body)
+        common::json::<Notification>(PLATFORM, delivery.body)
             .ok()?
             .id
     }
 
     fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let notification: Notification = shared::json(PLATFORM, delivery.body)?;
+        let notification: Notification = common::json(PLATFORM, delivery.body)?;
         let Some(order_id) = notification.data.order_id else {
             return Ok(Vec::new());
         };
-        let mut event = shared::hint("order", Some(order_id));
+        let mut event = common::hint_event("order", Some(order_id));
         event.topic = notification.topic;
         event.event_id = notification.id;
-        event.occurred_at = notification.created_on.as_deref().and_then(shared::utc);
+        event.occurred_at = notification
+            .created_on
+            .as_deref()
+            .and_then(common::utc_minutes);
         Ok(vec![event])
     }
 
@@ -78,18 +76,14 @@ impl Inbound for Squarespace {
         _url: Option<&str>,
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
-        Ok(shared::hmac_header(
-            SIGNATURE,
-            Encoding::Hex,
-            &key(keys)?,
-            &[body],
-        ))
+        Ok(SCHEME.header(&key(keys)?, &[body]))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::{assert_malformed, delivery, secret};
 
     // Squarespace publishes no signature vector. This one was computed independently, with
     // python3 `hmac.new(bytes.fromhex(SECRET), BODY.encode(), hashlib.sha256).hexdigest()` and
@@ -98,23 +92,8 @@ mod tests {
     const BODY: &str = r#"{"id":"65f1c2a9b7e4d31a2c9e8f01","websiteId":"5f3c3d55ac435e1a051f77b3","subscriptionId":"65f1c0d2e3a4b5c6d7e8f901","topic":"order.create","createdOn":"2026-03-02T14:05:11.250Z","data":{"orderId":"65f1c2a8a1b2c3d4e5f60718"}}"#;
     const SIGNATURE_HEX: &str = "0743e3635235e1d8bffab4a39d59e11451ca3fff32197108f59bd54a66617510";
 
-    fn delivery<'a>(body: &'a str, headers: &'a [(String, String)]) -> Delivery<'a> {
-        Delivery {
-            body: body.as_bytes(),
-            headers,
-            url: None,
-        }
-    }
-
     fn signed(signature: &str) -> Vec<(String, String)> {
         vec![("squarespace-signature".into(), signature.into())]
-    }
-
-    fn secret(secret: &str) -> Keys<'_> {
-        Keys {
-            secret: Some(secret),
-            ..Keys::default()
-        }
     }
 
     #[test]
@@ -193,14 +172,14 @@ mod tests {
             Squarespace.event_id(&delivery(BODY, &[])).as_deref(),
             Some("65f1c2a9b7e4d31a2c9e8f01")
         );
-        let mut expected = shared::hint("order", Some("65f1c2a8a1b2c3d4e5f60718".into()));
+        let mut expected = common::hint_event("order", Some("65f1c2a8a1b2c3d4e5f60718".into()));
         expected.topic = Some("order.create".into());
         expected.event_id = Some("65f1c2a9b7e4d31a2c9e8f01".into());
         expected.occurred_at = Some("2026-03-02T14:05:11.250Z".into());
         assert_eq!(Squarespace.parse(&delivery(BODY, &[])), Ok(vec![expected]));
 
         let update = r#"{"id":"65f1c3b0aa","websiteId":"5f3c3d55ac435e1a051f77b3","subscriptionId":"65f1c0d2e3a4b5c6d7e8f901","topic":"order.update","createdOn":"2026-03-02T16:40+00:00","data":{"orderId":"65f1c2a8a1b2c3d4e5f60718","update":"FULFILLED"}}"#;
-        let mut expected = shared::hint("order", Some("65f1c2a8a1b2c3d4e5f60718".into()));
+        let mut expected = common::hint_event("order", Some("65f1c2a8a1b2c3d4e5f60718".into()));
         expected.topic = Some("order.update".into());
         expected.event_id = Some("65f1c3b0aa".into());
         expected.occurred_at = Some("2026-03-02T16:40:00Z".into());
@@ -214,14 +193,9 @@ mod tests {
     fn uninstall_names_nothing_and_malformed_bodies_are_errors() {
         let uninstall = r#"{"id":"65f1c4","websiteId":"5f3c","subscriptionId":"65f1c0","topic":"extension.uninstall","createdOn":"2026-03-02T16:40:00Z","data":{}}"#;
         assert_eq!(Squarespace.parse(&delivery(uninstall, &[])), Ok(vec![]));
-        for body in ["", "null", "[1]", r#"{"data":{"orderId":7}}"#, "{\"id\":"] {
-            assert!(
-                matches!(
-                    Squarespace.parse(&delivery(body, &[])),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &Squarespace,
+            &["", "null", "[1]", r#"{"data":{"orderId":7}}"#, "{\"id\":"],
+        );
     }
 }

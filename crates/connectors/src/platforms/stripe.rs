@@ -148,9 +148,7 @@ fn minor(amount: Option<&Amount>) -> Option<i64> {
 
 impl Inbound for Stripe {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, now: i64) -> Result<(), Rejection> {
-        let header = delivery
-            .header(SIGNATURE)
-            .ok_or(Rejection::MissingHeader(SIGNATURE))?;
+        let header = common::required(delivery, SIGNATURE)?;
         let secret = keys.require_secret()?;
         let mut timestamp = None;
         let mut candidates = Vec::new();

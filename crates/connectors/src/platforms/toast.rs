@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    shared::{self, Encoding, Text},
+    common::{self, Encoding, HmacHeader, Text},
 };
 use crate::{
     Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
@@ -23,6 +23,7 @@ use crate::{
 
 const PLATFORM: &str = "toast";
 const SIGNATURE: &str = "Toast-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// Toast.
 pub struct Toast;
@@ -108,10 +109,10 @@ impl Order {
         let id = self
             .guid
             .clone()
-            .ok_or_else(|| shared::malformed(PLATFORM, "the order has no guid"))?;
+            .ok_or_else(|| common::malformed(PLATFORM, "the order has no guid"))?;
         if self.voided == Some(true) || self.deleted == Some(true) {
             // Voided or deleted: nothing was sold; let the fetch settle what changed.
-            return Ok(vec![stamp(shared::hint("order", Some(id)))]);
+            return Ok(vec![stamp(common::hint_event("order", Some(id)))]);
         }
         let currency = self.currency.as_deref().map(str::to_ascii_uppercase);
         let minor = |amount: Option<&Amount>| {
@@ -139,7 +140,7 @@ impl Order {
                     line_id: selection.guid.clone(),
                     sku: None,
                     external_item_id: selection.item.as_ref().and_then(|i| i.guid.clone()),
-                    quantity: shared::units(PLATFORM, &selection.quantity)?,
+                    quantity: common::units(PLATFORM, &selection.quantity)?,
                     // Toast's selection price is the line's total, not a unit price.
                     unit_price_minor: None,
                 })
@@ -165,21 +166,19 @@ impl Inbound for Toast {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
         let secret = keys.require_secret()?;
         let timestamp = signed_timestamp(delivery.body)?;
-        shared::verify_hmac(
+        SCHEME.verify(
             delivery,
-            SIGNATURE,
-            Encoding::Base64,
             secret.as_bytes(),
             &[delivery.body, timestamp.as_bytes()],
         )
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
-        shared::json::<Message>(PLATFORM, delivery.body).ok()?.guid
+        common::json::<Message>(PLATFORM, delivery.body).ok()?.guid
     }
 
     fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let message: Message = shared::json(PLATFORM, delivery.body)?;
+        let message: Message = common::json(PLATFORM, delivery.body)?;
         let Some(details) = &message.details else {
             return Ok(Vec::new());
         };
@@ -191,7 +190,10 @@ impl Inbound for Toast {
         let stamp = |mut event: Normalized| {
             event.topic.clone_from(&message.event_type);
             event.event_id.clone_from(&message.guid);
-            event.occurred_at = message.timestamp.as_ref().and_then(|t| shared::utc(&t.0));
+            event.occurred_at = message
+                .timestamp
+                .as_ref()
+                .and_then(|t| common::utc_minutes(&t.0));
             event.location_id.clone_from(&location);
             event
         };
@@ -210,7 +212,7 @@ impl Inbound for Toast {
             quantity: details
                 .quantity
                 .as_ref()
-                .map(|q| shared::units(PLATFORM, q))
+                .map(|q| common::units(PLATFORM, q))
                 .transpose()?,
         });
         Ok(vec![event])
@@ -225,18 +227,14 @@ impl Inbound for Toast {
     ) -> Result<Vec<(String, String)>, Rejection> {
         let secret = keys.require_secret()?;
         let timestamp = signed_timestamp(body)?;
-        Ok(shared::hmac_header(
-            SIGNATURE,
-            Encoding::Base64,
-            secret.as_bytes(),
-            &[body, timestamp.as_bytes()],
-        ))
+        Ok(SCHEME.header(secret.as_bytes(), &[body, timestamp.as_bytes()]))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::{Vector, assert_malformed, delivery, headers, secret};
 
     // Toast publishes no signature vector; this one was computed independently with python3:
     //   base64(hmac.new(SECRET.encode(), BODY.encode() + TIMESTAMP.encode(), sha256).digest())
@@ -245,46 +243,31 @@ mod tests {
     const BODY: &str = r#"{"timestamp":"2026-03-02T14:05:11.140+0000","eventCategory":"stock","eventType":"low_quantity","guid":"e445f586-081c-4a2a-bcd6-30717a48e17a","details":{"itemGuid":"1e199622-ccbf-4ba8-8c37-111519dca13b","restaurantGuid":"3325cc58-dc6e-4e21-85f9-7de275ffe820","status":"QUANTITY","quantity":4.0,"multiLocationId":"100000000171241912","versionId":"1e199622-ccbf-4ba8-8c37-111519dca13b"}}"#;
     const SIGNATURE_B64: &str = "FWwOGMcxbTWmApYNwAKvvSuqEubP40sBNxFLcTDUqCI=";
 
-    fn delivery<'a>(body: &'a str, headers: &'a [(String, String)]) -> Delivery<'a> {
-        Delivery {
-            body: body.as_bytes(),
-            headers,
-            url: None,
-        }
-    }
-
     fn signed(signature: &str) -> Vec<(String, String)> {
-        vec![("toast-signature".into(), signature.into())]
+        headers(&[(SIGNATURE, signature)])
     }
 
-    fn secret(secret: &str) -> Keys<'_> {
-        Keys {
-            secret: Some(secret),
-            ..Keys::default()
+    fn vector() -> Vector<'static> {
+        Vector {
+            module: &Toast,
+            header: SIGNATURE,
+            secret: SECRET,
+            other_secret: "another-secret",
+            body: BODY,
+            tampered: BODY.replace("4.0", "40.0"),
+            signature: SIGNATURE_B64,
         }
     }
 
     #[test]
     fn verify_accepts_the_fixed_vector() {
-        let headers = signed(SIGNATURE_B64);
-        assert_eq!(
-            Toast.verify(&delivery(BODY, &headers), &secret(SECRET), 0),
-            Ok(())
-        );
+        vector().assert_accepted();
     }
 
     #[test]
     fn verify_refuses_tampering_wrong_secret_missing_header_and_malformed_bodies() {
+        vector().assert_refusals();
         let headers = signed(SIGNATURE_B64);
-        let tampered = BODY.replace("4.0", "40.0");
-        assert_eq!(
-            Toast.verify(&delivery(&tampered, &headers), &secret(SECRET), 0),
-            Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            Toast.verify(&delivery(BODY, &headers), &secret("another-secret"), 0),
-            Err(Rejection::Mismatch)
-        );
         // The body alone (without the timestamp) is not what Toast signs.
         let body_only = crate::schemes::base64(&crate::schemes::hmac_sha256(
             SECRET.as_bytes(),
@@ -293,14 +276,6 @@ mod tests {
         assert_eq!(
             Toast.verify(&delivery(BODY, &signed(&body_only)), &secret(SECRET), 0),
             Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            Toast.verify(&delivery(BODY, &[]), &secret(SECRET), 0),
-            Err(Rejection::MissingHeader("Toast-Signature"))
-        );
-        assert_eq!(
-            Toast.verify(&delivery(BODY, &headers), &Keys::default(), 0),
-            Err(Rejection::MissingKey("secret"))
         );
         for body in ["<xml/>", r#"{"guid":"g"}"#] {
             assert!(matches!(
@@ -312,13 +287,7 @@ mod tests {
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let keys = secret(SECRET);
-        let headers = Toast.sign(BODY.as_bytes(), &keys, None, 0).expect("sign");
-        assert_eq!(
-            headers,
-            vec![(SIGNATURE.to_owned(), SIGNATURE_B64.to_owned())]
-        );
-        assert_eq!(Toast.verify(&delivery(BODY, &headers), &keys, 0), Ok(()));
+        vector().assert_sign_round_trips();
     }
 
     #[test]
@@ -415,20 +384,15 @@ mod tests {
         let partner = r#"{"timestamp":"2026-03-02T19:41:02.513+0000","eventCategory":"partners","eventType":"partner_added","guid":"g","details":{"restaurantGuid":"r","restaurantName":"Main St"}}"#;
         assert_eq!(Toast.parse(&delivery(partner, &[])), Ok(vec![]));
         let half = r#"{"timestamp":"t","guid":"g","details":{"order":{"guid":"o","checks":[{"selections":[{"guid":"s","quantity":0.5}]}]}}}"#;
-        for body in [
-            "",
-            "[]",
-            r#"{"details":"x"}"#,
-            r#"{"details":{"order":{"checks":[]}}}"#,
-            half,
-        ] {
-            assert!(
-                matches!(
-                    Toast.parse(&delivery(body, &[])),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &Toast,
+            &[
+                "",
+                "[]",
+                r#"{"details":"x"}"#,
+                r#"{"details":{"order":{"checks":[]}}}"#,
+                half,
+            ],
+        );
     }
 }

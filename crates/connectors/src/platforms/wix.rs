@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::{
     Inbound,
-    shared::{self, Text},
+    common::{self, Text},
 };
 use crate::{
     Customer, Delivery, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
@@ -130,12 +130,12 @@ struct BuyerInfo {
 /// The body (the JWT) decoded, unverified, down to the event envelope and the event.
 fn read(body: &[u8]) -> Result<(Envelope, Event), ParseError> {
     let token = std::str::from_utf8(body)
-        .map_err(|_| shared::malformed(PLATFORM, "the body is not text"))?;
-    let claims = jwt::claims(token).map_err(|e| shared::malformed(PLATFORM, e))?;
-    let claims: Claims = shared::json(PLATFORM, &claims)?;
-    let envelope: Envelope = shared::json(PLATFORM, claims.data.as_bytes())?;
+        .map_err(|_| common::malformed(PLATFORM, "the body is not text"))?;
+    let claims = jwt::claims(token).map_err(|e| common::malformed(PLATFORM, e))?;
+    let claims: Claims = common::json(PLATFORM, &claims)?;
+    let envelope: Envelope = common::json(PLATFORM, claims.data.as_bytes())?;
     let event = match &envelope.data {
-        Some(data) => shared::json(PLATFORM, data.as_bytes())?,
+        Some(data) => common::json(PLATFORM, data.as_bytes())?,
         None => Event::default(),
     };
     Ok((envelope, event))
@@ -165,14 +165,14 @@ impl Event {
                 })
             });
         if let Some(entity) = entity {
-            return shared::json(PLATFORM, entity.as_bytes()).map(Some);
+            return common::json(PLATFORM, entity.as_bytes()).map(Some);
         }
         let body = self
             .action_event
             .as_ref()
             .and_then(|a| inline_or_string(a.body.as_deref(), a.body_as_json.as_deref()));
         match body {
-            Some(body) => Ok(shared::json::<ActionBody>(PLATFORM, body.as_bytes())?.order),
+            Some(body) => Ok(common::json::<ActionBody>(PLATFORM, body.as_bytes())?.order),
             None => Ok(None),
         }
     }
@@ -189,7 +189,7 @@ impl Event {
         } else {
             return None;
         };
-        Some(shared::hint(resource, self.entity_id.clone()))
+        Some(common::hint_event(resource, self.entity_id.clone()))
     }
 }
 
@@ -226,7 +226,7 @@ impl Order {
                         .catalog_reference
                         .as_ref()
                         .and_then(|c| c.catalog_item_id.clone()),
-                    quantity: shared::units(PLATFORM, &item.quantity)?,
+                    quantity: common::units(PLATFORM, &item.quantity)?,
                     unit_price_minor: minor(item.price.as_ref()),
                 })
             })
@@ -269,7 +269,7 @@ impl Inbound for Wix {
             .map(|mut n| {
                 n.topic = topic;
                 n.event_id = event.id;
-                n.occurred_at = event.event_time.as_deref().and_then(shared::utc);
+                n.occurred_at = event.event_time.as_deref().and_then(common::utc_minutes);
                 n
             })
             .into_iter()
@@ -291,6 +291,7 @@ impl Inbound for Wix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::bare as delivery;
 
     // A 2048-bit key pair made once with `openssl genpkey -algorithm RSA` for these tests only,
     // and the public half of a second pair. Wix publishes no signed sample.
@@ -395,14 +396,6 @@ qwIDAQAB
     );
     const NOW: i64 = 1_772_460_400;
     const EXP: i64 = 1_772_460_611;
-
-    fn delivery(body: &str) -> Delivery<'_> {
-        Delivery {
-            body: body.as_bytes(),
-            headers: &[],
-            url: None,
-        }
-    }
 
     fn public(pem: &str) -> Keys<'_> {
         Keys {
@@ -522,7 +515,7 @@ qwIDAQAB
             Err(Rejection::Stale(0))
         );
 
-        let mut expected = shared::hint(
+        let mut expected = common::hint_event(
             "inventory",
             Some("b7e3c1d2-6a5f-4e8d-9c0b-1a2f3e4d5c6b".into()),
         );

@@ -9,15 +9,15 @@ use serde::Deserialize;
 
 use super::{
     Inbound,
-    common::{self, Id, seq},
+    common::{self, Encoding, HmacHeader, Id, seq},
 };
 use crate::{
     Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
-    schemes,
 };
 
 const PLATFORM: &str = "woocommerce";
 const SIGNATURE: &str = "X-WC-Webhook-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// WooCommerce (online store).
 pub struct WooCommerce;
@@ -159,10 +159,7 @@ impl Inbound for WooCommerce {
             return Err(Rejection::MissingHeader(SIGNATURE));
         };
         let secret = decoded_secret(keys.require_secret()?);
-        schemes::matches_base64(
-            sent,
-            &schemes::hmac_sha256(secret.as_bytes(), &[delivery.body]),
-        )
+        SCHEME.matches(sent, secret.as_bytes(), &[delivery.body])
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
@@ -210,8 +207,7 @@ impl Inbound for WooCommerce {
         _now: i64,
     ) -> Result<Vec<(String, String)>, Rejection> {
         let secret = decoded_secret(keys.require_secret()?);
-        let mac = schemes::hmac_sha256(secret.as_bytes(), &[body]);
-        Ok(vec![(SIGNATURE.to_owned(), schemes::base64(&mac))])
+        Ok(SCHEME.header(secret.as_bytes(), &[body]))
     }
 }
 

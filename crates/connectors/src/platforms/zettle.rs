@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use super::{
     Inbound,
-    shared::{self, Encoding, Text},
+    common::{self, Encoding, HmacHeader, Text},
 };
 use crate::{
     Delivery, Inventory, Keys, Kind, Line, Normalized, ParseError, Rejection, money::Amount,
@@ -23,6 +23,7 @@ use crate::{
 
 const PLATFORM: &str = "zettle";
 const SIGNATURE: &str = "X-iZettle-Signature";
+const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Hex);
 
 /// Zettle by PayPal.
 pub struct Zettle;
@@ -124,8 +125,8 @@ struct ProductRef {
 /// A Zettle timestamp (ISO 8601, or milliseconds since 1970) as RFC 3339 UTC.
 fn time(text: &str) -> Option<String> {
     match text.parse::<i64>() {
-        Ok(millis) => shared::utc_millis(millis),
-        Err(_) => shared::utc(text),
+        Ok(millis) => common::unix_millis(millis),
+        Err(_) => common::utc_minutes(text),
     }
 }
 
@@ -158,7 +159,7 @@ impl Purchase {
                     line_id: product.id.as_ref().map(|id| id.0.clone()),
                     sku: product.sku.clone().filter(|sku| !sku.is_empty()),
                     external_item_id: product.variant_uuid.clone(),
-                    quantity: shared::units(PLATFORM, &product.quantity)?,
+                    quantity: common::units(PLATFORM, &product.quantity)?,
                     unit_price_minor: product.unit_price.as_ref().and_then(Amount::minor),
                 })
             })
@@ -168,7 +169,7 @@ impl Purchase {
     fn normalize(&self, topic: &str, envelope: &Envelope) -> Result<Vec<Normalized>, ParseError> {
         let uuid = self
             .uuid()
-            .ok_or_else(|| shared::malformed(PLATFORM, "the purchase has no purchaseUUID1"))?;
+            .ok_or_else(|| common::malformed(PLATFORM, "the purchase has no purchaseUUID1"))?;
         let currency = self.currency.as_deref().map(str::to_ascii_uppercase);
         let occurred_at = self
             .created
@@ -215,30 +216,28 @@ impl Inbound for Zettle {
     fn verify(&self, delivery: &Delivery<'_>, keys: &Keys<'_>, _now: i64) -> Result<(), Rejection> {
         let key = keys.require_secret()?;
         let (timestamp, payload) = signed_parts(delivery.body)?;
-        shared::verify_hmac(
+        SCHEME.verify(
             delivery,
-            SIGNATURE,
-            Encoding::Hex,
             key.as_bytes(),
             &[timestamp.as_bytes(), b".", payload.as_bytes()],
         )
     }
 
     fn event_id(&self, delivery: &Delivery<'_>) -> Option<String> {
-        shared::json::<Envelope>(PLATFORM, delivery.body)
+        common::json::<Envelope>(PLATFORM, delivery.body)
             .ok()?
             .message_id
     }
 
     fn parse(&self, delivery: &Delivery<'_>) -> Result<Vec<Normalized>, ParseError> {
-        let envelope: Envelope = shared::json(PLATFORM, delivery.body)?;
+        let envelope: Envelope = common::json(PLATFORM, delivery.body)?;
         let Some(topic) = envelope.event_name.clone() else {
-            return Err(shared::malformed(PLATFORM, "the envelope has no eventName"));
+            return Err(common::malformed(PLATFORM, "the envelope has no eventName"));
         };
         let payload = || {
             envelope
                 .payload()
-                .ok_or_else(|| shared::malformed(PLATFORM, "`payload` is not a JSON string"))
+                .ok_or_else(|| common::malformed(PLATFORM, "`payload` is not a JSON string"))
         };
         let stamp = |mut event: Normalized| {
             event.topic = Some(topic.clone());
@@ -247,10 +246,10 @@ impl Inbound for Zettle {
             event
         };
         match topic.as_str() {
-            "PurchaseCreated" => shared::json::<Purchase>(PLATFORM, payload()?.as_bytes())?
+            "PurchaseCreated" => common::json::<Purchase>(PLATFORM, payload()?.as_bytes())?
                 .normalize(&topic, &envelope),
             "InventoryBalanceChanged" => {
-                shared::json::<BalanceChange>(PLATFORM, payload()?.as_bytes())?
+                common::json::<BalanceChange>(PLATFORM, payload()?.as_bytes())?
                     .balance_after
                     .iter()
                     // Balances are reported for the STORE location; skip any other type named.
@@ -265,7 +264,7 @@ impl Inbound for Zettle {
                             quantity: balance
                                 .balance
                                 .as_ref()
-                                .map(|q| shared::units(PLATFORM, q))
+                                .map(|q| common::units(PLATFORM, q))
                                 .transpose()?,
                         });
                         Ok(event)
@@ -277,16 +276,16 @@ impl Inbound for Zettle {
             | "ProductDeleted"
             | "InventoryTrackingStarted"
             | "InventoryTrackingStopped" => {
-                let change: ProductChange = shared::json(PLATFORM, payload()?.as_bytes())?;
+                let change: ProductChange = common::json(PLATFORM, payload()?.as_bytes())?;
                 let event = match topic.as_str() {
                     "ProductCreated" | "ProductUpdated" => {
                         let id = change.new_entity.and_then(|p| p.uuid).or(change.uuid);
-                        let mut event = shared::hint("product", id);
+                        let mut event = common::hint_event("product", id);
                         event.kind = Kind::Product;
                         event
                     }
-                    "ProductDeleted" => shared::hint("product", change.uuid),
-                    _ => shared::hint("inventory", change.product_uuid),
+                    "ProductDeleted" => common::hint_event("product", change.uuid),
+                    _ => common::hint_event("inventory", change.product_uuid),
                 };
                 Ok(vec![stamp(event)])
             }
@@ -303,9 +302,7 @@ impl Inbound for Zettle {
     ) -> Result<Vec<(String, String)>, Rejection> {
         let key = keys.require_secret()?;
         let (timestamp, payload) = signed_parts(body)?;
-        Ok(shared::hmac_header(
-            SIGNATURE,
-            Encoding::Hex,
+        Ok(SCHEME.header(
             key.as_bytes(),
             &[timestamp.as_bytes(), b".", payload.as_bytes()],
         ))
@@ -315,6 +312,9 @@ impl Inbound for Zettle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::{
+        Vector, assert_malformed, delivery, headers, secret as key,
+    };
 
     // Zettle publishes no signature vector; this one was computed independently with python3:
     //   hmac.new(KEY.encode(), (TIMESTAMP + "." + PAYLOAD).encode(), hashlib.sha256).hexdigest()
@@ -323,22 +323,19 @@ mod tests {
     const BODY: &str = r#"{"organizationUuid":"c5a1d1e2-0f3a-11ee-8b3e-2b1f5e6c7d80","messageUuid":"4b2f8a40-d8b1-11f0-a3c4-3f1e2d4c5b6a","eventName":"InventoryBalanceChanged","messageId":"9e1c7a52-36f4-5d2b-a3c4-3f1e2d4c5b6a","payload":"{\"organizationUuid\":\"c5a1d1e2-0f3a-11ee-8b3e-2b1f5e6c7d80\",\"updated\":{\"uuid\":\"0c7d6e5f-1a2b-4c3d-9e8f-7a6b5c4d3e2f\",\"timestamp\":\"2026-03-02T14:05:11.120+0000\",\"userType\":\"USER\"},\"balanceBefore\":[{\"organizationUuid\":\"c5a1d1e2-0f3a-11ee-8b3e-2b1f5e6c7d80\",\"locationUuid\":\"a1b2c3d0-0f3a-11ee-9c1d-7e6f5a4b3c2d\",\"productUuid\":\"d0e1f2a0-0f3b-11ee-8d2e-6f5e4d3c2b1a\",\"variantUuid\":\"d0e1f2a1-0f3b-11ee-8d2e-6f5e4d3c2b1a\",\"balance\":\"12\"}],\"balanceAfter\":[{\"organizationUuid\":\"c5a1d1e2-0f3a-11ee-8b3e-2b1f5e6c7d80\",\"locationUuid\":\"a1b2c3d0-0f3a-11ee-9c1d-7e6f5a4b3c2d\",\"productUuid\":\"d0e1f2a0-0f3b-11ee-8d2e-6f5e4d3c2b1a\",\"variantUuid\":\"d0e1f2a1-0f3b-11ee-8d2e-6f5e4d3c2b1a\",\"created\":\"2026-03-02T14:05:11.131+0000\",\"balance\":\"10\"}],\"externalUuid\":null}","timestamp":"2026-03-02T14:05:11.140Z"}"#;
     const SIGNATURE_HEX: &str = "8890d8893cb428fd23e491197b558ac8af151f5c7663c543ce0ece6776e4ed03";
 
-    fn delivery<'a>(body: &'a str, headers: &'a [(String, String)]) -> Delivery<'a> {
-        Delivery {
-            body: body.as_bytes(),
-            headers,
-            url: None,
-        }
-    }
-
     fn signed(signature: &str) -> Vec<(String, String)> {
-        vec![("x-izettle-signature".into(), signature.into())]
+        headers(&[(SIGNATURE, signature)])
     }
 
-    fn key(secret: &str) -> Keys<'_> {
-        Keys {
-            secret: Some(secret),
-            ..Keys::default()
+    fn vector() -> Vector<'static> {
+        Vector {
+            module: &Zettle,
+            header: SIGNATURE,
+            secret: KEY,
+            other_secret: "another-signing-key",
+            body: BODY,
+            tampered: BODY.replace(r#"\"balance\":\"10\""#, r#"\"balance\":\"99\""#),
+            signature: SIGNATURE_HEX,
         }
     }
 
@@ -357,38 +354,19 @@ mod tests {
 
     #[test]
     fn verify_accepts_the_fixed_vector() {
-        let headers = signed(SIGNATURE_HEX);
-        assert_eq!(
-            Zettle.verify(&delivery(BODY, &headers), &key(KEY), 0),
-            Ok(())
-        );
+        vector().assert_accepted();
     }
 
     #[test]
     fn verify_refuses_tampering_wrong_key_missing_header_and_malformed_bodies() {
+        let vector = vector();
+        assert_ne!(vector.tampered, BODY);
+        vector.assert_refusals();
         let headers = signed(SIGNATURE_HEX);
-        let tampered = BODY.replace(r#"\"balance\":\"10\""#, r#"\"balance\":\"99\""#);
-        assert_ne!(tampered, BODY);
-        assert_eq!(
-            Zettle.verify(&delivery(&tampered, &headers), &key(KEY), 0),
-            Err(Rejection::Mismatch)
-        );
         let retimed = BODY.replace("14:05:11.140Z", "14:05:12.140Z");
         assert_eq!(
             Zettle.verify(&delivery(&retimed, &headers), &key(KEY), 0),
             Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            Zettle.verify(&delivery(BODY, &headers), &key("another-signing-key"), 0),
-            Err(Rejection::Mismatch)
-        );
-        assert_eq!(
-            Zettle.verify(&delivery(BODY, &[]), &key(KEY), 0),
-            Err(Rejection::MissingHeader("X-iZettle-Signature"))
-        );
-        assert_eq!(
-            Zettle.verify(&delivery(BODY, &headers), &Keys::default(), 0),
-            Err(Rejection::MissingKey("secret"))
         );
         for body in [
             "not json",
@@ -420,15 +398,9 @@ mod tests {
 
     #[test]
     fn sign_then_verify_round_trips() {
-        let keys = key(KEY);
-        let headers = Zettle.sign(BODY.as_bytes(), &keys, None, 0).expect("sign");
-        assert_eq!(
-            headers,
-            vec![(SIGNATURE.to_owned(), SIGNATURE_HEX.to_owned())]
-        );
-        assert_eq!(Zettle.verify(&delivery(BODY, &headers), &keys, 0), Ok(()));
+        vector().assert_sign_round_trips();
         assert!(matches!(
-            Zettle.sign(b"[]", &keys, None, 0),
+            Zettle.sign(b"[]", &key(KEY), None, 0),
             Err(Rejection::Malformed(_))
         ));
     }
@@ -528,7 +500,7 @@ mod tests {
             r#"{"uuid":"d0e1f2a0-0f3b-11ee-8d2e-6f5e4d3c2b1a","name":"Oat flat white","variants":[]}"#,
         );
         let events = Zettle.parse(&delivery(&created, &[])).expect("parse");
-        let mut expected = shared::hint(
+        let mut expected = common::hint_event(
             "product",
             Some("d0e1f2a0-0f3b-11ee-8d2e-6f5e4d3c2b1a".into()),
         );
@@ -568,22 +540,17 @@ mod tests {
             "PurchaseCreated",
             r#"{"purchaseUuid1":"p","currency":"GBP","amount":100,"products":[{"quantity":"1.5","unitPrice":100}]}"#,
         );
-        for body in [
-            "",
-            "{",
-            r#"{"messageId":"m"}"#,
-            r#"{"eventName":"PurchaseCreated","payload":{"purchaseUuid1":"p"}}"#,
-            &envelope("PurchaseCreated", "not json"),
-            &envelope("PurchaseCreated", r#"{"amount":100}"#),
-            &fractional,
-        ] {
-            assert!(
-                matches!(
-                    Zettle.parse(&delivery(body, &[])),
-                    Err(ParseError::Malformed { .. })
-                ),
-                "{body}"
-            );
-        }
+        assert_malformed(
+            &Zettle,
+            &[
+                "",
+                "{",
+                r#"{"messageId":"m"}"#,
+                r#"{"eventName":"PurchaseCreated","payload":{"purchaseUuid1":"p"}}"#,
+                &envelope("PurchaseCreated", "not json"),
+                &envelope("PurchaseCreated", r#"{"amount":100}"#),
+                &fractional,
+            ],
+        );
     }
 }

@@ -297,6 +297,21 @@ fn account_matches(ls: &LightspeedR, account: &str) -> Result<(), http::Refusal>
     }
 }
 
+/// The relations a request asks to load, once its account is checked.
+fn related(ls: &LightspeedR, req: &HttpRequest, account: &str) -> Result<Relations, http::Refusal> {
+    account_matches(ls, account)?;
+    Ok(Relations::from(&http::query_pairs(req)))
+}
+
+/// One record of `kind` (`Item`, `Sale`) as `GET …/{kind}/{id}.json` answers it, or the 404
+/// for `id`.
+fn single(kind: &str, id: &str, record: Option<Value>) -> HttpResponse {
+    match record {
+        Some(value) => HttpResponse::Ok().json(json!({"@attributes": {"count": "1"}, kind: value})),
+        None => error(404, &format!("{kind} {id} not found."), "NotFoundException"),
+    }
+}
+
 /// A page of `records` (each with its `id` and rendered value) as Lightspeed lists them.
 fn listing(
     ls: &LightspeedR,
@@ -450,10 +465,10 @@ async fn items(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = account_matches(&ls, &path) {
-        return *e;
-    }
-    let relations = Relations::from(&http::query_pairs(&req));
+    let relations = match related(&ls, &req, &path) {
+        Ok(relations) => relations,
+        Err(e) => return *e,
+    };
     let records = {
         let core = inner.core();
         core.products
@@ -471,21 +486,18 @@ async fn item(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (account, id) = path.into_inner();
-    if let Err(e) = account_matches(&ls, &account) {
-        return *e;
-    }
-    let relations = Relations::from(&http::query_pairs(&req));
+    let relations = match related(&ls, &req, &account) {
+        Ok(relations) => relations,
+        Err(e) => return *e,
+    };
     let core = inner.core();
-    match id
+    let found = id
         .trim()
         .parse::<u64>()
         .ok()
         .filter(|n| core.product(*n).is_some())
-    {
-        Some(n) => HttpResponse::Ok()
-            .json(json!({"@attributes": {"count": "1"}, "Item": item_json(&core, n, &relations)})),
-        None => error(404, &format!("Item {id} not found."), "NotFoundException"),
-    }
+        .map(|n| item_json(&core, n, &relations));
+    single("Item", &id, found)
 }
 
 fn text_or_number(value: Option<&Value>) -> Option<String> {
@@ -811,10 +823,10 @@ async fn sales(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = account_matches(&ls, &path) {
-        return *e;
-    }
-    let relations = Relations::from(&http::query_pairs(&req));
+    let relations = match related(&ls, &req, &path) {
+        Ok(relations) => relations,
+        Err(e) => return *e,
+    };
     let all = ls.sales();
     let records = {
         let core = inner.core();
@@ -832,22 +844,21 @@ async fn sale(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (account, id) = path.into_inner();
-    if let Err(e) = account_matches(&ls, &account) {
-        return *e;
-    }
-    let relations = Relations::from(&http::query_pairs(&req));
+    let relations = match related(&ls, &req, &account) {
+        Ok(relations) => relations,
+        Err(e) => return *e,
+    };
     let found = id
         .trim()
         .parse::<u64>()
         .ok()
         .and_then(|n| Some((n, ls.sale(n)?)));
     let core = inner.core();
-    match found.and_then(|(n, s)| sale_json(&core, n, s, &relations)) {
-        Some(value) => {
-            HttpResponse::Ok().json(json!({"@attributes": {"count": "1"}, "Sale": value}))
-        }
-        None => error(404, &format!("Sale {id} not found."), "NotFoundException"),
-    }
+    single(
+        "Sale",
+        &id,
+        found.and_then(|(n, s)| sale_json(&core, n, s, &relations)),
+    )
 }
 
 #[cfg(test)]

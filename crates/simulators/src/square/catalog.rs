@@ -73,13 +73,7 @@ async fn location(
     let core = inner.core();
     match location_index(&core, &id) {
         Some(i) => HttpResponse::Ok().json(json!({"location": location_json(&core, &square, i)})),
-        None => super::error(
-            404,
-            "INVALID_REQUEST_ERROR",
-            "NOT_FOUND",
-            "Location not found.",
-            None,
-        ),
+        None => super::not_found("Location not found."),
     }
 }
 
@@ -203,20 +197,6 @@ fn parse_time(value: Option<&Value>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn body_json(body: &[u8]) -> Result<Map<String, Value>, Invalid> {
-    if body.is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Invalid::new(
-            "EXPECTED_JSON_BODY",
-            "The request body is not a JSON object.",
-            None,
-        )),
-    }
-}
-
 fn attribute(p: &Product, variation: bool, name: &str) -> Option<String> {
     match (name, variation) {
         ("sku", true) => Some(p.sku.clone()),
@@ -277,7 +257,7 @@ fn matches_query(p: &Product, variation: bool, query: Option<&Map<String, Value>
 }
 
 async fn search(inner: web::Data<Inner>, body: web::Bytes) -> HttpResponse {
-    let body = match body_json(&body) {
+    let body = match super::body_json(&body) {
         Ok(b) => b,
         Err(e) => return e.response(),
     };
@@ -363,34 +343,17 @@ async fn object(inner: web::Data<Inner>, id: web::Path<String>) -> HttpResponse 
     let core = inner.core();
     match find_object(&core, &id) {
         Some(o) => HttpResponse::Ok().json(json!({"object": o})),
-        None => super::error(
-            404,
-            "INVALID_REQUEST_ERROR",
-            "NOT_FOUND",
-            "Object not found.",
-            None,
-        ),
+        None => super::not_found("Object not found."),
     }
 }
 
 async fn batch_retrieve(inner: web::Data<Inner>, body: web::Bytes) -> HttpResponse {
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e.response(),
-    };
-    let Some(ids) = body.get("object_ids").and_then(Value::as_array) else {
-        return invalid(
-            "MISSING_REQUIRED_PARAMETER",
-            "Missing required parameter.",
-            Some("object_ids"),
-        );
+    let ids = match super::batch_ids(&body, "object_ids") {
+        Ok(ids) => ids,
+        Err(response) => return *response,
     };
     let core = inner.core();
-    let objects: Vec<Value> = ids
-        .iter()
-        .filter_map(Value::as_str)
-        .filter_map(|id| find_object(&core, id))
-        .collect();
+    let objects: Vec<Value> = ids.iter().filter_map(|id| find_object(&core, id)).collect();
     HttpResponse::Ok().json(json!({"objects": objects}))
 }
 
@@ -416,7 +379,7 @@ fn string_list(body: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
 }
 
 async fn counts(inner: web::Data<Inner>, body: web::Bytes) -> HttpResponse {
-    let body = match body_json(&body) {
+    let body = match super::body_json(&body) {
         Ok(b) => b,
         Err(e) => return e.response(),
     };
@@ -548,11 +511,7 @@ fn plan(core: &Core, i: usize, change: &Value) -> Result<Planned, Invalid> {
         "ADJUSTMENT" => ("adjustment", "adjustment"),
         "TRANSFER" => ("transfer", "transfer"),
         "" => {
-            return Err(Invalid::new(
-                "MISSING_REQUIRED_PARAMETER",
-                "Missing required parameter.",
-                Some(&format!("changes[{i}].type")),
-            ));
+            return Err(super::missing(&format!("changes[{i}].type")));
         }
         other => {
             return Err(Invalid::new(
@@ -564,22 +523,10 @@ fn plan(core: &Core, i: usize, change: &Value) -> Result<Planned, Invalid> {
     };
     let path = |name: &str| format!("changes[{i}].{field}.{name}");
     let Some(detail) = change.get(section).and_then(Value::as_object) else {
-        return Err(Invalid::new(
-            "MISSING_REQUIRED_PARAMETER",
-            "Missing required parameter.",
-            Some(&format!("changes[{i}].{field}")),
-        ));
+        return Err(super::missing(&format!("changes[{i}].{field}")));
     };
     let text = |name: &str| detail.get(name).and_then(Value::as_str).map(str::to_owned);
-    let required = |name: &str| {
-        text(name).ok_or_else(|| {
-            Invalid::new(
-                "MISSING_REQUIRED_PARAMETER",
-                "Missing required parameter.",
-                Some(&path(name)),
-            )
-        })
-    };
+    let required = |name: &str| text(name).ok_or_else(|| super::missing(&path(name)));
     let object_id = required("catalog_object_id")?;
     let product = parse_sq_id('V', &object_id)
         .filter(|n| core.product(*n).is_some())
@@ -669,7 +616,7 @@ async fn batch_change(
     square: web::Data<Square>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let request = match body_json(&body) {
+    let request = match super::body_json(&body) {
         Ok(b) => b,
         Err(e) => return e.response(),
     };
@@ -679,11 +626,7 @@ async fn batch_change(
         .filter(|k| !k.is_empty())
         .map(str::to_owned)
     else {
-        return invalid(
-            "MISSING_REQUIRED_PARAMETER",
-            "Missing required parameter.",
-            Some("idempotency_key"),
-        );
+        return super::missing("idempotency_key").response();
     };
     if key.len() > 128 {
         return invalid(

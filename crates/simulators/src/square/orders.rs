@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Invalid, Square, invalid, location_id, location_index, money, parse_sq_id, sq_id, time,
-    variation_id,
+    Square, invalid, location_id, location_index, money, parse_sq_id, sq_id, time, variation_id,
 };
 use crate::{
     core::{Core, Order, OrderStatus, Refund},
@@ -317,20 +316,6 @@ pub(super) fn refund_events(
 /// A date-time filter: the field and its bounds.
 type TimeRange<'a> = (&'a str, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-fn body_json(body: &[u8]) -> Result<Map<String, Value>, Invalid> {
-    if body.is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(Invalid::new(
-            "EXPECTED_JSON_BODY",
-            "The request body is not a JSON object.",
-            None,
-        )),
-    }
-}
-
 fn parse_time(value: Option<&Value>) -> Result<Option<DateTime<Utc>>, ()> {
     match value.and_then(Value::as_str) {
         None => Ok(None),
@@ -341,7 +326,7 @@ fn parse_time(value: Option<&Value>) -> Result<Option<DateTime<Utc>>, ()> {
 }
 
 async fn search(inner: web::Data<Inner>, body: web::Bytes) -> HttpResponse {
-    let body = match body_json(&body) {
+    let body = match super::body_json(&body) {
         Ok(b) => b,
         Err(e) => return e.response(),
     };
@@ -512,32 +497,18 @@ async fn retrieve(inner: web::Data<Inner>, id: web::Path<String>) -> HttpRespons
     let core = inner.core();
     match find_order(&core, &id) {
         Some(o) => HttpResponse::Ok().json(json!({"order": order_json(&core, o)})),
-        None => super::error(
-            404,
-            "INVALID_REQUEST_ERROR",
-            "NOT_FOUND",
-            &format!("Order `{id}` not found."),
-            None,
-        ),
+        None => super::not_found(&format!("Order `{id}` not found.")),
     }
 }
 
 async fn batch_retrieve(inner: web::Data<Inner>, body: web::Bytes) -> HttpResponse {
-    let body = match body_json(&body) {
-        Ok(b) => b,
-        Err(e) => return e.response(),
-    };
-    let Some(ids) = body.get("order_ids").and_then(Value::as_array) else {
-        return invalid(
-            "MISSING_REQUIRED_PARAMETER",
-            "Missing required parameter.",
-            Some("order_ids"),
-        );
+    let ids = match super::batch_ids(&body, "order_ids") {
+        Ok(ids) => ids,
+        Err(response) => return *response,
     };
     let core = inner.core();
     let orders: Vec<Value> = ids
         .iter()
-        .filter_map(Value::as_str)
         .filter_map(|id| find_order(&core, id))
         .map(|o| order_json(&core, o))
         .collect();
@@ -625,13 +596,7 @@ async fn payment(inner: web::Data<Inner>, id: web::Path<String>) -> HttpResponse
     });
     match found.and_then(|o| payment_json(&core, o, "COMPLETED")) {
         Some(p) => HttpResponse::Ok().json(json!({"payment": p})),
-        None => super::error(
-            404,
-            "INVALID_REQUEST_ERROR",
-            "NOT_FOUND",
-            "Payment not found.",
-            None,
-        ),
+        None => super::not_found("Payment not found."),
     }
 }
 
@@ -661,13 +626,7 @@ async fn refund(inner: web::Data<Inner>, id: web::Path<String>) -> HttpResponse 
         Some((o, r)) => {
             HttpResponse::Ok().json(json!({"refund": refund_json(&core, o, r, "COMPLETED")}))
         }
-        None => super::error(
-            404,
-            "INVALID_REQUEST_ERROR",
-            "NOT_FOUND",
-            "Refund not found.",
-            None,
-        ),
+        None => super::not_found("Refund not found."),
     }
 }
 

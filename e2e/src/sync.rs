@@ -1,0 +1,370 @@
+//! The `propagation` and `efficiency` scenarios: the real server and worker on loopback with
+//! simulators of Shopify, Square and WooCommerce connected as channels. Propagation times a
+//! sale on one simulator until every other shows the new figure; efficiency counts the
+//! platform writes a burst of sales costs against the fewest that could carry it.
+
+use std::{
+    net::TcpListener,
+    time::{Duration, Instant},
+};
+
+use actix_web::HttpServer;
+use concord_connectors::{
+    Platform,
+    api::{self, Credentials, Session},
+};
+use concord_domain::{ConnectionId, availability::ChannelRules};
+use concord_server::{app::app, config::Settings, state::AppState, worker};
+use concord_simulators::{RunningSim, SaleRequest, SeedProduct, SimConfig, Simulator};
+use concord_storage::{RemoteListing, Scoped, test_support::TestDatabase};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::scenarios::{percentile_ms, round, shop, sku_code};
+
+/// Units each simulator starts with per SKU (Concord's figure is written over it).
+const SEEDED: i64 = 500;
+/// How long a sale may take to show everywhere before it counts as lost.
+const PROPAGATION_LIMIT: Duration = Duration::from_secs(10);
+
+/// Concord (server, worker) and `channels` simulated channels selling `skus` SKUs.
+struct Rig {
+    db: TestDatabase,
+    state: AppState,
+    stop: CancellationToken,
+    sims: Vec<(RunningSim, ConnectionId)>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Rig {
+    async fn start(
+        database_url: Option<String>,
+        redis_url: Option<String>,
+        channels: usize,
+        skus: usize,
+    ) -> anyhow::Result<Self> {
+        let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let settings = Settings::from_toml(&format!(
+            "redis_url = {:?}\nredis_prefix = \"concord-bench-{port}\"\ndata_dir = {:?}\nlog_level = \"warn\"\n\
+             public_url = \"http://127.0.0.1:{port}\"\npoll_interval_secs = 3600\n\
+             session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
+             token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"",
+            redis_url.unwrap_or_default(),
+            std::env::temp_dir().display().to_string()
+        ))?;
+        let state = AppState::build(settings, db.store.clone()).await?;
+        let server = serve(state.clone(), listener)?;
+        let stop = CancellationToken::new();
+        tokio::spawn(worker::run(state.clone(), stop.clone()));
+        let bench = shop(&state.store, skus, 1, "standard-webhooks").await?;
+        let repos = state.store.scoped(&bench.scope);
+        let warehouse = repos.locations().await?.remove(0).id;
+        let platforms = [Platform::Shopify, Platform::Square, Platform::WooCommerce];
+        let mut sims = Vec::with_capacity(channels);
+        for n in 0..channels {
+            let platform = platforms[n % platforms.len()];
+            let mut config = SimConfig::new(platform);
+            config.seed = (0..skus)
+                .map(|i| {
+                    SeedProduct::new(sku_code(i), "", format!("Title {i}"), 1999, "USD", SEEDED)
+                })
+                .collect();
+            config.time_scale = 0.001;
+            let sim = Simulator::start(config)?;
+            let connection = repos
+                .create_connection(platform.slug().into(), format!("{platform} {n}"))
+                .await?;
+            repos
+                .configure_connection(
+                    &connection.id,
+                    ChannelRules::default(),
+                    std::slice::from_ref(&warehouse),
+                )
+                .await?;
+            connect(&state, &repos, &sim, &connection.id).await?;
+            sim.set_webhook_url(Some(format!(
+                "http://127.0.0.1:{port}/webhooks/{}/{}",
+                platform.slug(),
+                connection.id
+            )));
+            sims.push((sim, connection.id));
+        }
+        let rig = Self {
+            db,
+            state,
+            stop,
+            sims,
+            server,
+        };
+        // Every channel first shows Concord's figure.
+        for i in 0..skus {
+            rig.wait_until(
+                &sku_code(i),
+                crate::scenarios::START_STOCK,
+                None,
+                Duration::from_secs(120),
+            )
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the first pushes did not land"))?;
+        }
+        Ok(rig)
+    }
+
+    /// Waits until every simulator but `except` shows `expected` for `sku`; returns when.
+    async fn wait_until(
+        &self,
+        sku: &str,
+        expected: i64,
+        except: Option<usize>,
+        limit: Duration,
+    ) -> Option<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let all = self
+                .sims
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| Some(*n) != except)
+                .all(|(_, (sim, _))| {
+                    sim.stock(sku, None).ok().map(|s| s.quantity) == Some(expected)
+                });
+            if all {
+                return Some(Instant::now());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    async fn finish(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        for (sim, _) in self.sims {
+            sim.stop().await;
+        }
+        self.db.cleanup().await?;
+        self.server.stop(true).await;
+        Ok(())
+    }
+}
+
+/// Connects a simulator as the API does: access, listings, match.
+async fn connect(
+    state: &AppState,
+    repos: &Scoped<'_>,
+    sim: &RunningSim,
+    connection: &ConnectionId,
+) -> anyhow::Result<()> {
+    let platform = sim.platform();
+    let credentials = match platform {
+        Platform::WooCommerce => Credentials {
+            api_key: Some(sim.config().client_id.clone()),
+            api_secret: Some(sim.config().client_secret.clone()),
+            ..Credentials::default()
+        },
+        _ => Credentials {
+            access_token: Some(sim.access_token().to_owned()),
+            ..Credentials::default()
+        },
+    };
+    let connector = api::connector(platform).ok_or_else(|| anyhow::anyhow!("no connector"))?;
+    let session = Session {
+        base_url: sim.base_url(),
+        credentials: &credentials,
+        http: &state.http,
+    };
+    let mut cursor = None;
+    loop {
+        let page = connector.items(session, cursor).await?;
+        repos
+            .record_listings(
+                connection,
+                page.items
+                    .into_iter()
+                    .map(|i| RemoteListing {
+                        external_item_id: i.external_item_id,
+                        external_parent_id: i.external_parent_id,
+                        sku_code: i.sku,
+                        barcode: i.barcode,
+                        title: i.title,
+                    })
+                    .collect(),
+            )
+            .await?;
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    repos
+        .set_connection_access(
+            connection,
+            sim.base_url().to_owned(),
+            state.secrets.seal(&serde_json::to_string(&credentials)?)?,
+            Some(state.secrets.seal(&sim.config().webhook_secret)?),
+        )
+        .await?;
+    if let Some(first) = connector.locations(session).await?.first() {
+        repos.map_platform_location(connection, &first.id).await?;
+    }
+    repos.match_listings(connection).await?;
+    Ok(())
+}
+
+fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match HttpServer::new(move || app(state.clone()))
+                .workers(2)
+                .listen(listener)
+            {
+                Ok(server) => {
+                    let running = server.run();
+                    let _ = tx.send(Ok(running.handle()));
+                    let _ = running.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    Ok(rx.recv()??)
+}
+
+/// Sales one at a time on rotating channels; each is timed until every other channel shows
+/// the new figure.
+pub async fn propagation(
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    channels: usize,
+    sales: usize,
+) -> anyhow::Result<String> {
+    let skus = 10;
+    let rig = Rig::start(database_url, redis_url, channels, skus).await?;
+    let mut figures = vec![crate::scenarios::START_STOCK; skus];
+    let mut latencies = Vec::with_capacity(sales);
+    let mut by_source: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
+    let mut lost = 0;
+    for n in 0..sales {
+        let (channel, sku) = (n % rig.sims.len(), (n * 7) % skus);
+        let code = sku_code(sku);
+        let started = Instant::now();
+        rig.sims[channel]
+            .0
+            .sale(&SaleRequest {
+                sku: Some(code.clone()),
+                quantity: Some(1),
+                ..SaleRequest::default()
+            })
+            .map_err(|e| anyhow::anyhow!("sale refused: {e:?}"))?;
+        figures[sku] -= 1;
+        match rig
+            .wait_until(&code, figures[sku], Some(channel), PROPAGATION_LIMIT)
+            .await
+        {
+            Some(at) => {
+                latencies.push(at - started);
+                by_source
+                    .entry(rig.sims[channel].0.platform().slug())
+                    .or_default()
+                    .push(at - started);
+            }
+            None => lost += 1,
+        }
+    }
+    latencies.sort();
+    let by_source: serde_json::Map<String, serde_json::Value> = by_source
+        .into_iter()
+        .map(|(platform, mut times)| {
+            times.sort();
+            let figures = json!({ "p50_ms": percentile_ms(&times, 0.50), "p99_ms": percentile_ms(&times, 0.99) });
+            (platform.to_owned(), figures)
+        })
+        .collect();
+    let line = json!({
+        "scenario": "propagation",
+        "backend": if rig.db.schema().is_some() { "postgres" } else { "sqlite" },
+        "redis": rig.state.redis.is_some(),
+        "channels": channels,
+        "sales": sales,
+        "p50_ms": percentile_ms(&latencies, 0.50),
+        "p99_ms": percentile_ms(&latencies, 0.99),
+        "max_ms": latencies.last().map_or(0.0, |d| round(d.as_secs_f64() * 1000.0)),
+        "by_source": by_source,
+        "lost": lost,
+    });
+    rig.finish().await?;
+    Ok(line.to_string())
+}
+
+/// A burst of `sales` sales over `skus` SKUs on one channel: the item writes the other
+/// channels received per SKU change (each sale changes one SKU), against the fewest that
+/// carry the final figures, the write calls against the fewest batches, and rate-limit
+/// refusals.
+pub async fn efficiency(
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    channels: usize,
+    sales: usize,
+    skus: usize,
+) -> anyhow::Result<String> {
+    let rig = Rig::start(database_url, redis_url, channels, skus).await?;
+    let before: Vec<_> = rig.sims.iter().map(|(sim, _)| sim.stats()).collect();
+    let mut figures = vec![crate::scenarios::START_STOCK; skus];
+    let started = Instant::now();
+    for n in 0..sales {
+        let sku = n % skus;
+        rig.sims[0]
+            .0
+            .sale(&SaleRequest {
+                sku: Some(sku_code(sku)),
+                quantity: Some(1),
+                ..SaleRequest::default()
+            })
+            .map_err(|e| anyhow::anyhow!("sale refused: {e:?}"))?;
+        figures[sku] -= 1;
+    }
+    let mut settled = true;
+    for (sku, figure) in figures.iter().enumerate() {
+        settled &= rig
+            .wait_until(&sku_code(sku), *figure, Some(0), Duration::from_secs(120))
+            .await
+            .is_some();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let changed = figures
+        .iter()
+        .filter(|f| **f != crate::scenarios::START_STOCK)
+        .count() as u64;
+    let (mut calls, mut items, mut throttled, mut minimum_calls) = (0, 0, 0, 0);
+    for ((sim, _), was) in rig.sims.iter().zip(&before).skip(1) {
+        let now = sim.stats();
+        calls += now.writes - was.writes;
+        items += now.items_written - was.items_written;
+        throttled += now.throttled - was.throttled;
+        let batch = api::connector(sim.platform()).map_or(1, |c| c.limits().batch) as u64;
+        minimum_calls += changed.div_ceil(batch);
+    }
+    let others = (rig.sims.len() - 1) as u64;
+    let line = json!({
+        "scenario": "efficiency",
+        "channels": channels,
+        "sales": sales,
+        "skus": skus,
+        "settled": settled,
+        "seconds": round(seconds),
+        "write_calls": calls,
+        "minimum_write_calls": minimum_calls,
+        "items_written": items,
+        "items_if_fully_coalesced": changed * others,
+        "writes_per_sku_change_per_channel": round(items as f64 / (sales as u64 * others).max(1) as f64),
+        "throttled": throttled,
+    });
+    rig.finish().await?;
+    Ok(line.to_string())
+}
