@@ -563,3 +563,81 @@ async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
     }
     live.finish().await;
 }
+
+/// The test database's URL as another process (the CLI) reaches it.
+fn database_url(app: &TestApp) -> String {
+    match app.db.schema() {
+        Some(schema) => {
+            let joiner = if app.db.url.contains('?') { '&' } else { '?' };
+            format!("{}{joiner}options=-c%20search_path%3D{schema}", app.db.url)
+        }
+        None => app.db.url.clone(),
+    }
+}
+
+#[actix_web::test]
+async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 12).await;
+    let (woo, woo_id) = live.connect(Platform::WooCommerce, 11).await;
+    live.settle(&[&shopify, &woo], 10).await;
+    woo.set_faults(Faults {
+        drop_webhooks: true,
+        ..Faults::default()
+    });
+    live.post_sim(
+        &woo,
+        "/_sim/adjust",
+        json!({ "sku": "MV-DVD", "quantity": 13 }),
+    )
+    .await;
+    let data_dir =
+        std::env::temp_dir().join(format!("concord-cli-{}", crate::harness::rand_suffix()));
+    let (tenant, url) = (live.owner.tenant_id.clone(), database_url(&live.app));
+    let dir = data_dir.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args([
+                "reconcile",
+                "--tenant",
+                &tenant,
+                "--connection",
+                &woo_id,
+                "--full",
+            ])
+            .args(["--database-url", &url])
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env("CONCORD_DATA_DIR", &dir)
+            .env("CONCORD_LOG_LEVEL", "warn")
+            .env(
+                "CONCORD_SESSION_KEY",
+                "dGVzdC1zZXNzaW9uLWtleS10ZXN0LXNlc3Npb24ta2V5LTEyMw==",
+            )
+            .env(
+                "CONCORD_TOKEN_ENCRYPTION_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            )
+            .output()
+    })
+    .await
+    .expect("joined")
+    .expect("run concord");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1/1 100%"), "a progress bar: {stderr}");
+    let report: Value = serde_json::from_slice(
+        output
+            .stdout
+            .split(|b| *b == b'\n')
+            .find(|l| !l.is_empty())
+            .expect("a report line"),
+    )
+    .expect("JSON report");
+    assert_eq!(report["kind"], "full_reconcile");
+    assert_eq!(report["checked"], 1, "{report}");
+    assert_eq!(report["edits_applied"], 1, "{report}");
+    live.settle(&[&shopify, &woo], 13).await;
+    let _ = std::fs::remove_dir_all(data_dir);
+    live.finish().await;
+}
