@@ -132,6 +132,8 @@ pub struct ChannelAvailability {
     pub available: i64,
     /// What the platform last reported showing, if known.
     pub reported: Option<i64>,
+    /// Why writing the offer to the platform failed, until it is written.
+    pub push_error: Option<String>,
 }
 
 impl ChannelAvailability {
@@ -219,6 +221,7 @@ pub(crate) fn to_channel_availability(r: availability::Model) -> Result<ChannelA
         connection_id: decode::id(&r.connection_id)?,
         available: r.available,
         reported: r.reported,
+        push_error: r.push_error,
     })
 }
 

@@ -62,6 +62,9 @@ pub struct AvailabilityOut {
     pub reported: Option<i64>,
     /// The platform shows something else.
     pub discrepancy: bool,
+    /// Why writing the offer to the platform failed (a permanent failure, or retries run
+    /// out); a reconcile writes it again.
+    pub push_error: Option<String>,
 }
 
 impl From<ChannelAvailability> for AvailabilityOut {
@@ -71,6 +74,7 @@ impl From<ChannelAvailability> for AvailabilityOut {
             connection_id: a.connection_id,
             available: a.available,
             reported: a.reported,
+            push_error: a.push_error,
         }
     }
 }

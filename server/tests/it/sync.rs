@@ -347,7 +347,7 @@ async fn a_sale_whose_webhook_is_lost_is_caught_by_polling() {
 async fn a_rate_limit_storm_holds_writes_back_and_they_land_once_it_passes() {
     let live = Live::start().await;
     let (shopify, _) = live.connect(Platform::Shopify, 12).await;
-    let (square, _) = live.connect(Platform::Square, 11).await;
+    let (square, square_id) = live.connect(Platform::Square, 11).await;
     live.settle(&[&shopify, &square], 10).await;
     square.set_faults(Faults {
         storm_429: true,
@@ -369,6 +369,27 @@ async fn a_rate_limit_storm_holds_writes_back_and_they_land_once_it_passes() {
     assert!(
         during.throttled <= 6,
         "the bucket held writes back: {during:?}"
+    );
+    let offers = live
+        .app
+        .get(
+            &format!("{}/inventory?q=MV-DVD", live.base),
+            Some(&live.owner),
+        )
+        .await;
+    let square_offer = offers.body["items"][0]["availability"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|a| a["connection_id"] == square_id.as_str())
+                .cloned()
+        })
+        .expect("Square's offer");
+    assert!(
+        square_offer["push_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("rate limited")),
+        "the held-back write says why: {square_offer}"
     );
     square.set_faults(Faults::default());
     live.settle(&[&shopify, &square], 5).await;
