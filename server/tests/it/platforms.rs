@@ -51,28 +51,13 @@ async fn attach(live: &Live, platform: Platform, seed: Vec<SeedProduct>) -> (Run
     config.seed = seed;
     config.time_scale = 0.001;
     let sim = Simulator::start(config).expect("simulator");
-    let created = live
-        .app
-        .post(
-            &format!("{}/connections", live.base),
-            json!({ "platform": platform.slug(), "name": format!("{platform} shop") }),
-            Some(&live.owner),
+    let id = live
+        .new_connection(
+            platform,
+            &format!("{platform} shop"),
+            platform != Platform::Stripe,
         )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    let id = str_at(&created.body, "/id");
-    if platform != Platform::Stripe {
-        let settings = live
-            .app
-            .send(
-                Method::PUT,
-                &format!("{}/connections/{id}/settings", live.base),
-                Some(json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": [live.warehouse_id] })),
-                Some(&live.owner),
-            )
-            .await;
-        assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
-    }
     let access = live
         .app
         .send(

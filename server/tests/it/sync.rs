@@ -99,6 +99,38 @@ impl Live {
         live
     }
 
+    /// A new connection of `platform`, selling from the warehouse when `sells`.
+    pub(crate) async fn new_connection(
+        &self,
+        platform: Platform,
+        name: &str,
+        sells: bool,
+    ) -> String {
+        let created = self
+            .app
+            .post(
+                &format!("{}/connections", self.base),
+                json!({ "platform": platform.slug(), "name": name }),
+                Some(&self.owner),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let id = str_at(&created.body, "/id");
+        if sells {
+            let settings = self
+                .app
+                .send(
+                    Method::PUT,
+                    &format!("{}/connections/{id}/settings", self.base),
+                    Some(json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": [self.warehouse_id] })),
+                    Some(&self.owner),
+                )
+                .await;
+            assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+        }
+        id
+    }
+
     /// A simulator of `platform` listing MV-DVD (by SKU, or only by barcode), connected to
     /// Concord through the API, its webhooks pointed at Concord.
     pub(crate) async fn connect(
@@ -117,26 +149,9 @@ impl Live {
         )];
         config.time_scale = 0.001;
         let sim = Simulator::start(config).expect("simulator");
-        let created = self
-            .app
-            .post(
-                &format!("{}/connections", self.base),
-                json!({ "platform": platform.slug(), "name": format!("{platform} shop") }),
-                Some(&self.owner),
-            )
+        let id = self
+            .new_connection(platform, &format!("{platform} shop"), true)
             .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-        let id = str_at(&created.body, "/id");
-        let settings = self
-            .app
-            .send(
-                Method::PUT,
-                &format!("{}/connections/{id}/settings", self.base),
-                Some(json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": [self.warehouse_id] })),
-                Some(&self.owner),
-            )
-            .await;
-        assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
         let info = sim.info();
         let credentials = match platform {
             Platform::WooCommerce => {
@@ -465,25 +480,9 @@ impl Live {
     /// to the dashboard.
     pub(crate) async fn connect_by_oauth(&self, sim: &RunningSim) -> String {
         let platform = sim.platform();
-        let created = self
-            .app
-            .post(
-                &format!("{}/connections", self.base),
-                json!({ "platform": platform.slug(), "name": format!("{platform} by OAuth") }),
-                Some(&self.owner),
-            )
+        let id = self
+            .new_connection(platform, &format!("{platform} by OAuth"), true)
             .await;
-        let id = str_at(&created.body, "/id");
-        let settings = self
-            .app
-            .send(
-                Method::PUT,
-                &format!("{}/connections/{id}/settings", self.base),
-                Some(json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": [self.warehouse_id] })),
-                Some(&self.owner),
-            )
-            .await;
-        assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
         let started = self
             .app
             .post(
