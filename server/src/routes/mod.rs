@@ -138,6 +138,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 .route(web::put().to(sync::map_listing)),
             )
             .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/webhooks")
+                    .route(web::post().to(sync::register_webhooks)),
+            )
+            .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/oauth")
                     .route(web::post().to(sync::start_oauth)),
             )

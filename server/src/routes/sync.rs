@@ -611,3 +611,69 @@ pub async fn oauth_callback(
         ))
         .finish())
 }
+
+/// Where a platform now delivers.
+#[derive(Serialize, ToSchema)]
+pub struct WebhooksOut {
+    /// The address subscribed.
+    pub url: String,
+}
+
+/// Subscribes Concord to the platform's order, refund and stock webhooks (owner, admin);
+/// the signing secret the platform uses is stored encrypted.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhooks", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 201, body = WebhooksOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not connected yet, or a platform without webhooks (polled)"),
+        (status = 502, body = ErrorBody, description = "The platform refused")))]
+pub async fn register_webhooks(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    let platform: Platform = connection
+        .platform
+        .parse()
+        .map_err(|_| ApiError::conflict("unknown platform"))?;
+    let connector = api::connector(platform)
+        .ok_or_else(|| ApiError::conflict(format!("Concord does not call {platform}'s API")))?;
+    let callable = state
+        .store
+        .callable_connection(&id)
+        .await?
+        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
+    let credentials = crate::sync::credentials_of(&state, &callable)
+        .await
+        .map_err(ApiError::conflict)?;
+    let session = Session {
+        base_url: &callable.base_url,
+        credentials: &credentials,
+        http: &state.http,
+    };
+    let url = format!("{}/webhooks/{platform}/{id}", state.settings.public_url);
+    let offered = crate::auth::secrets::random_secret_base64();
+    let secret = match connector.register_webhooks(session, &url, &offered).await {
+        Ok(secret) => secret,
+        Err(api::ConnectorError::Unsupported(why)) => return Err(ApiError::conflict(why)),
+        Err(e) => {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::BAD_GATEWAY,
+                "platform_error",
+                e.to_string(),
+            ));
+        }
+    };
+    if let Some(secret) = secret {
+        repos
+            .set_webhook_secret(
+                &id,
+                state.secrets.seal(&secret).map_err(ApiError::internal)?,
+            )
+            .await?;
+    }
+    Ok(HttpResponse::Created().json(WebhooksOut { url }))
+}

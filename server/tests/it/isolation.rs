@@ -185,6 +185,11 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/api/v1/tenants/{tenant_id}/jobs", None),
         (
             Method::POST,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhooks",
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/oauth",
             Some(json!({ "base_url": "http://127.0.0.1:9" })),
         ),

@@ -221,6 +221,20 @@ pub trait Connector: Send + Sync {
         idempotency_key: &str,
     ) -> Result<Vec<WriteResult>, ConnectorError>;
 
+    /// Subscribes `callback_url` to the platform's order, refund and stock webhooks. Returns
+    /// the secret deliveries will be signed with when the platform issues one or takes the
+    /// one offered (`secret`), `None` when it signs with a secret Concord already holds.
+    async fn register_webhooks(
+        &self,
+        _session: Session<'_>,
+        _callback_url: &str,
+        _secret: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        Err(ConnectorError::Unsupported(
+            "this platform sends no webhooks: Concord polls it",
+        ))
+    }
+
     /// One order, fetched because a thin webhook named it.
     async fn order(
         &self,

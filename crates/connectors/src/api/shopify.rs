@@ -26,6 +26,16 @@ const ORDERS_PAGE: usize = 5;
 /// Shopify's API.
 pub struct ShopifyApi;
 
+/// The webhook topics Concord subscribes to.
+const WEBHOOK_TOPICS: [&str; 6] = [
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "INVENTORY_LEVELS_UPDATE",
+    "PRODUCTS_UPDATE",
+];
+
 #[derive(Deserialize)]
 struct Answer<T> {
     data: Option<T>,
@@ -371,6 +381,38 @@ impl Connector for ShopifyApi {
                 None => WriteResult::Stale { actual: None },
             })
             .collect())
+    }
+
+    async fn register_webhooks(
+        &self,
+        session: Session<'_>,
+        callback_url: &str,
+        _secret: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            webhook_subscription_create: SetPayload,
+        }
+        for topic in WEBHOOK_TOPICS {
+            let created: Created = call(
+                session,
+                "mutation WebhookCreate($topic: WebhookSubscriptionTopic!, $callbackUrl: URL!) { webhookSubscriptionCreate(topic: $topic, webhookSubscription: { callbackUrl: $callbackUrl, format: JSON }) { webhookSubscription { id topic } userErrors { field message } } }",
+                json!({ "topic": topic, "callbackUrl": callback_url }),
+            )
+            .await?;
+            // An address already subscribed to the topic is what we want.
+            if let Some(e) = created
+                .webhook_subscription_create
+                .user_errors
+                .iter()
+                .find(|e| !e.message.contains("already been taken"))
+            {
+                return Err(ConnectorError::Permanent(format!("{topic}: {}", e.message)));
+            }
+        }
+        // Shopify signs an app's deliveries with the app's client secret.
+        Ok(None)
     }
 
     async fn order_changes(

@@ -239,6 +239,36 @@ impl Connector for SquareApi {
         Ok(vec![WriteResult::Written; writes.len()])
     }
 
+    async fn register_webhooks(
+        &self,
+        session: Session<'_>,
+        callback_url: &str,
+        _secret: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        #[derive(Deserialize)]
+        struct Created {
+            subscription: Subscription,
+        }
+        #[derive(Deserialize)]
+        struct Subscription {
+            signature_key: Option<String>,
+        }
+        let body = json!({
+            "idempotency_key": crate::content_id(callback_url.as_bytes()),
+            "subscription": {
+                "name": "Concord",
+                "event_types": ["order.created", "order.updated", "payment.created", "payment.updated",
+                                "refund.created", "inventory.count.updated"],
+                "notification_url": callback_url,
+                "api_version": API_VERSION,
+            }
+        });
+        let (created, _): (Created, _) =
+            http::json(post(session, "/v2/webhooks/subscriptions", &body)?).await?;
+        // Square issues the signature key with the subscription.
+        Ok(created.subscription.signature_key)
+    }
+
     async fn order(
         &self,
         session: Session<'_>,

@@ -180,6 +180,26 @@ impl Connector for WooCommerceApi {
             .collect())
     }
 
+    async fn register_webhooks(
+        &self,
+        session: Session<'_>,
+        callback_url: &str,
+        secret: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        for topic in ["order.created", "order.updated", "product.updated"] {
+            let hook = json!({
+                "name": format!("Concord {topic}"),
+                "topic": topic,
+                "delivery_url": callback_url,
+                "secret": secret,
+                "status": "active",
+            });
+            http::send(request(session, reqwest::Method::POST, "/webhooks")?.json(&hook)).await?;
+        }
+        // WooCommerce signs with the secret given at creation.
+        Ok(Some(secret.to_owned()))
+    }
+
     async fn order_changes(
         &self,
         session: Session<'_>,
