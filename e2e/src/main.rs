@@ -99,6 +99,9 @@ enum Scenario {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Warnings (a platform refusing, a retry) go to standard error; the figures to standard
+    // output.
+    concord_server::telemetry::init(concord_server::config::LogFormat::Pretty, "warn");
     let line = match Cli::parse().scenario {
         Scenario::Apply {
             database_url,

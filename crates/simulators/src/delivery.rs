@@ -17,11 +17,14 @@ use crate::{
     server::Inner,
 };
 
-/// A webhook and the address it goes to (fixed when the event fired).
+/// A webhook, the address it goes to (fixed when the event fired) and the key it is
+/// signed with.
 #[derive(Debug)]
 pub(crate) struct Queued {
     pub out: Outgoing,
     pub url: String,
+    /// `None`: the simulator's `webhook_secret`.
+    pub secret: Option<String>,
 }
 
 /// What became of one delivery attempt.
@@ -82,7 +85,7 @@ pub(crate) async fn run(inner: Arc<Inner>, mut queue: UnboundedReceiver<Queued>)
 }
 
 async fn deliver(inner: Arc<Inner>, client: reqwest::Client, job: Queued) {
-    let Queued { out, url } = job;
+    let Queued { out, url, secret } = job;
     let policy = inner.platform.delivery_policy();
     let first_delay = inner.scaled(policy.first_delay);
     if !first_delay.is_zero() {
@@ -93,7 +96,7 @@ async fn deliver(inner: Arc<Inner>, client: reqwest::Client, job: Queued) {
     }
     let attempts = policy.retries.len() + 1;
     for attempt in 0..attempts {
-        if !inner.platform.accepts(&out.topic) {
+        if !inner.platform.accepts(&out) {
             Counters::bump(&inner.stats.webhooks_dropped);
             inner.record_delivery(DeliveryRecord::dropped(&out));
             break;
@@ -111,7 +114,7 @@ async fn deliver(inner: Arc<Inner>, client: reqwest::Client, job: Queued) {
         let mut headers = out.headers.clone();
         headers.extend(inner.platform.attempt_headers(&out, attempt));
         let keys = Keys {
-            secret: Some(&inner.config.webhook_secret),
+            secret: Some(secret.as_deref().unwrap_or(&inner.config.webhook_secret)),
             public_key_pem: None,
             client_id: Some(&inner.config.client_id),
         };
@@ -133,7 +136,7 @@ async fn deliver(inner: Arc<Inner>, client: reqwest::Client, job: Queued) {
             Err(e) => (None, Some(e.to_string())),
         };
         let ok = status.is_some_and(|s| (200..=policy.success_up_to).contains(&s));
-        inner.platform.delivery_outcome(&out.topic, ok);
+        inner.platform.delivery_outcome(&out, ok);
         inner.record_delivery(DeliveryRecord {
             at: chrono::Utc::now(),
             topic: out.topic.clone(),

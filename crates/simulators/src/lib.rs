@@ -12,6 +12,12 @@
 //! that the demo, tests and benchmarks drive; see [`control`] for the routes. [`sink`] is a
 //! small webhook receiver that records deliveries, for checking them.
 //!
+//! Webhooks go to the catch-all URL ([`SimConfig::webhook_url`],
+//! [`RunningSim::set_webhook_url`]) and to the subscriptions a connector registers the way
+//! it would on the platform: Shopify's `webhookSubscriptionCreate`, Square's
+//! `POST /v2/webhooks/subscriptions`, WooCommerce's `POST /wp-json/wc/v3/webhooks` (each
+//! hook signed with its own `secret`).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use concord_simulators::{Platform, SeedProduct, SimConfig, Simulator};

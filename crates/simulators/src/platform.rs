@@ -26,6 +26,21 @@ pub(crate) struct Outgoing {
     /// While a delivery with this key waits, another one is not queued (WooCommerce
     /// schedules at most one delivery per webhook and resource).
     pub dedup_key: Option<String>,
+    /// Where this webhook goes when the platform routes it itself (a WooCommerce webhook
+    /// with its own delivery URL and secret); `None` sends it to the catch-all URL and to
+    /// every subscription for its topic.
+    pub target: Option<Target>,
+    /// The platform's webhook (subscription) this delivery belongs to, for platforms that
+    /// keep a status per webhook (WooCommerce).
+    pub hook: Option<u64>,
+}
+
+/// One destination of a webhook: a URL and the key its deliveries are signed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub url: String,
+    /// `None`: the simulator's `webhook_secret`.
+    pub secret: Option<String>,
 }
 
 /// The bytes of a webhook.
@@ -114,13 +129,13 @@ pub(crate) trait PlatformApi: Send + Sync + 'static {
         None
     }
 
-    /// Whether the subscription for `topic` still receives deliveries.
-    fn accepts(&self, _topic: &str) -> bool {
+    /// Whether the subscription `out` belongs to still receives deliveries.
+    fn accepts(&self, _out: &Outgoing) -> bool {
         true
     }
 
     /// Told after every attempt (WooCommerce counts failures and disables the hook).
-    fn delivery_outcome(&self, _topic: &str, _ok: bool) {}
+    fn delivery_outcome(&self, _out: &Outgoing, _ok: bool) {}
 
     /// Told when the webhook URL is set again (a re-saved webhook is active again).
     fn webhook_url_changed(&self) {}

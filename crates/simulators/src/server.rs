@@ -36,7 +36,7 @@ use crate::{
     faults::{Counters, Faults, Stats},
     lightspeed_r::LightspeedR,
     oauth::OAuth,
-    platform::{Failure, Outgoing, PlatformApi},
+    platform::{Failure, Outgoing, PlatformApi, Target},
     shopify::Shopify,
     square::Square,
     stripe::Stripe,
@@ -60,6 +60,21 @@ pub(crate) struct RequestRecord {
     pub status: u16,
 }
 
+/// A webhook subscription registered through a platform API (Shopify's
+/// `webhookSubscriptionCreate`, Square's Webhook Subscriptions API): the topics it
+/// receives, where they go and the key they are signed with.
+#[derive(Debug, Clone)]
+pub(crate) struct Subscription {
+    /// The platform's id of the subscription.
+    pub id: String,
+    /// The topics (event types) delivered, as the simulator names them in
+    /// [`Outgoing::topic`].
+    pub topics: Vec<String>,
+    pub url: String,
+    /// `None`: the simulator's `webhook_secret`.
+    pub secret: Option<String>,
+}
+
 /// How many requests and deliveries the logs keep.
 const RECENT: usize = 1000;
 
@@ -73,6 +88,7 @@ pub(crate) struct Inner {
     pub base_url: String,
     faults: Mutex<Faults>,
     webhook_url: RwLock<Option<String>>,
+    subscriptions: RwLock<Vec<Subscription>>,
     outbox: mpsc::UnboundedSender<Queued>,
     pending_keys: Mutex<HashSet<String>>,
     deliveries: Mutex<VecDeque<DeliveryRecord>>,
@@ -141,27 +157,93 @@ impl Inner {
         Ok(value)
     }
 
-    /// Queues a webhook for delivery, unless there is nowhere to send it, webhooks are
-    /// being dropped, the subscription is disabled, or the same delivery already waits.
+    /// Adds a subscription registered through the platform API.
+    pub fn add_subscription(&self, subscription: Subscription) {
+        self.subscriptions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(subscription);
+    }
+
+    /// Removes the subscription with this id; whether there was one.
+    pub fn remove_subscription(&self, id: &str) -> bool {
+        let mut subscriptions = self
+            .subscriptions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let before = subscriptions.len();
+        subscriptions.retain(|s| s.id != id);
+        subscriptions.len() != before
+    }
+
+    /// The subscriptions registered through the platform API.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.subscriptions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Where `out` goes: its own target if the platform routed it, otherwise the
+    /// catch-all URL (every topic) and every subscription to its topic.
+    fn destinations(&self, out: &Outgoing) -> Vec<Target> {
+        if let Some(target) = &out.target {
+            return vec![target.clone()];
+        }
+        let mut targets: Vec<Target> = self
+            .webhook_url()
+            .map(|url| Target { url, secret: None })
+            .into_iter()
+            .collect();
+        for subscription in self.subscriptions() {
+            if subscription.topics.contains(&out.topic) {
+                let target = Target {
+                    url: subscription.url,
+                    secret: subscription.secret,
+                };
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+        }
+        targets
+    }
+
+    /// Queues a webhook for each of its destinations, unless there is nowhere to send
+    /// it, webhooks are being dropped, the subscription is disabled, or the same delivery
+    /// already waits.
     pub fn enqueue(&self, out: Outgoing) {
-        let Some(url) = self.webhook_url() else {
+        let targets = self.destinations(&out);
+        if targets.is_empty() {
             return;
-        };
-        if self.faults().drop_webhooks || !self.platform.accepts(&out.topic) {
+        }
+        if self.faults().drop_webhooks || !self.platform.accepts(&out) {
             Counters::bump(&self.stats.webhooks_dropped);
             self.record_delivery(DeliveryRecord::dropped(&out));
             return;
         }
-        if let Some(key) = &out.dedup_key
-            && !lock(&self.pending_keys).insert(key.clone())
-        {
-            return;
-        }
-        Counters::bump(&self.stats.webhooks_pending);
-        if self.outbox.send(Queued { out, url }).is_err() {
-            self.stats
-                .webhooks_pending
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let several = targets.len() > 1;
+        for target in targets {
+            let mut out = out.clone();
+            if several {
+                out.dedup_key = out.dedup_key.map(|key| format!("{key}@{}", target.url));
+            }
+            if let Some(key) = &out.dedup_key
+                && !lock(&self.pending_keys).insert(key.clone())
+            {
+                continue;
+            }
+            Counters::bump(&self.stats.webhooks_pending);
+            let queued = Queued {
+                out,
+                url: target.url,
+                secret: target.secret,
+            };
+            if self.outbox.send(queued).is_err() {
+                self.stats
+                    .webhooks_pending
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
 
@@ -277,6 +359,7 @@ impl Simulator {
             base_url: base_url.clone(),
             faults: Mutex::new(Faults::default()),
             webhook_url: RwLock::new(config.webhook_url.clone()),
+            subscriptions: RwLock::new(Vec::new()),
             outbox,
             pending_keys: Mutex::new(HashSet::new()),
             deliveries: Mutex::new(VecDeque::new()),
@@ -526,8 +609,9 @@ impl RunningSim {
         control::info(&self.inner)
     }
 
-    /// Points webhooks at `url` (or nowhere). Deliveries already queued keep their address,
-    /// as Shopify's do.
+    /// Points webhooks at `url` (or nowhere): a catch-all subscription to every topic,
+    /// beside the subscriptions a connector registers through the platform's API.
+    /// Deliveries already queued keep their address, as Shopify's do.
     pub fn set_webhook_url(&self, url: Option<String>) {
         self.inner.set_webhook_url(url);
     }

@@ -2,7 +2,8 @@
 //! `X-Shopify-Access-Token`), OAuth with expiring offline tokens, calculated query cost with
 //! a leaky bucket (1000 points, 100/s) and `THROTTLED` answers, idempotent inventory
 //! mutations with compare-and-set, and REST-shaped webhooks signed with
-//! `X-Shopify-Hmac-Sha256`, retried 8 times with exponential backoff.
+//! `X-Shopify-Hmac-Sha256`, retried 8 times with exponential backoff — to the catch-all
+//! URL and to the subscriptions made with `webhookSubscriptionCreate`.
 //!
 //! Ids: variants, inventory items, locations, orders… are numbers in disjoint ranges, shown
 //! as `gid://shopify/Kind/N` in GraphQL and as plain numbers in webhooks, as Shopify does.
@@ -119,6 +120,8 @@ pub(crate) struct Shopify {
     /// Results of idempotent mutations by key.
     idempotent: Mutex<HashMap<String, Value>>,
     next_group: Mutex<u64>,
+    /// Subscriptions made with `webhookSubscriptionCreate`.
+    webhooks: Mutex<Vec<graphql::WebhookSubscription>>,
 }
 
 impl Shopify {
@@ -135,6 +138,7 @@ impl Shopify {
             bucket: Mutex::new(LeakyBucket::new(limit)),
             idempotent: Mutex::new(HashMap::new()),
             next_group: Mutex::new(1),
+            webhooks: Mutex::new(Vec::new()),
         }
     }
 
@@ -162,6 +166,8 @@ impl Shopify {
                 ),
             ],
             dedup_key: None,
+            target: None,
+            hook: None,
         }
     }
 

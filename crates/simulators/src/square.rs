@@ -2,7 +2,9 @@
 //! code flow (30-day tokens, a refresh token that is returned again) and PKCE (single-use
 //! refresh tokens), catalog listing and search, inventory counts and batch changes applied
 //! by `occurred_at` (an older physical count loses to newer changes), order search, and
-//! webhooks in Square's envelope signed over notification URL + body, retried for a day.
+//! webhooks in Square's envelope signed over notification URL + body, retried for a day,
+//! to the catch-all URL and to the subscriptions made with the Webhook Subscriptions API
+//! (see [`webhooks`]).
 //!
 //! Errors come in Square's shape `{"errors": [{"category", "code", "detail", "field"}]}`.
 //! Square publishes no rate limit; this simulator refuses more than 20 requests at once
@@ -10,6 +12,7 @@
 
 mod catalog;
 mod orders;
+mod webhooks;
 
 use std::{
     collections::HashMap,
@@ -230,6 +233,8 @@ pub(crate) struct Square {
     /// Responses of `batch-create` by idempotency key, with the request they answered.
     idempotent: Mutex<HashMap<String, (Value, Value)>>,
     history: Mutex<HashMap<(u64, usize), History>>,
+    /// The Webhook Subscriptions API's subscriptions.
+    subscriptions: Mutex<webhooks::Subscriptions>,
 }
 
 impl Square {
@@ -245,6 +250,7 @@ impl Square {
             bucket: Mutex::new(LeakyBucket::new(limit)),
             idempotent: Mutex::new(HashMap::new()),
             history: Mutex::new(HashMap::new()),
+            subscriptions: Mutex::new(webhooks::Subscriptions::default()),
         }
     }
 
@@ -287,6 +293,8 @@ impl Square {
                 ("Square-Initial-Delivery-Timestamp".into(), time(Utc::now())),
             ],
             dedup_key: None,
+            target: None,
+            hook: None,
         }
     }
 }
@@ -305,6 +313,7 @@ impl PlatformApi for Square {
     fn api_routes(&self, api: &mut web::ServiceConfig) {
         catalog::routes(api);
         orders::routes(api);
+        webhooks::routes(api);
         api.route("/merchants/me", web::get().to(merchant))
             .route("/merchants/{id}", web::get().to(merchant));
     }
@@ -314,7 +323,7 @@ impl PlatformApi for Square {
     }
 
     fn info(&self) -> Value {
-        json!({"merchant_id": self.merchant_id, "square_version": "2025-08-20"})
+        json!({"merchant_id": self.merchant_id, "square_version": webhooks::DEFAULT_API_VERSION})
     }
 
     fn authenticate(&self, inner: &Inner, req: &HttpRequest) -> Result<(), http::Refusal> {

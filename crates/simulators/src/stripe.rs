@@ -161,6 +161,8 @@ impl Stripe {
                 ),
             ],
             dedup_key: None,
+            target: None,
+            hook: None,
         }
     }
 }

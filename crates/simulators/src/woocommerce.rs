@@ -6,12 +6,19 @@
 //! the resource as it is at delivery time, **no retries**, and a hook disabled after its
 //! 7th consecutive failure.
 //!
+//! Webhooks: four preconfigured hooks (`order.created`, `order.updated`,
+//! `product.created`, `product.updated`) deliver to the catch-all URL
+//! ([`crate::RunningSim::set_webhook_url`]) with the simulator's `webhook_secret`, and
+//! `POST /webhooks` adds hooks of a connector's own, each with its delivery URL and secret
+//! (see [`webhooks`]).
+//!
 //! Errors come in the WordPress shape `{"code", "message", "data": {"status"}}`. Core
 //! WooCommerce has no rate limit and no locations (one stock figure per product).
 
 mod listing;
 mod orders;
 mod products;
+mod webhooks;
 
 use std::{
     sync::{Arc, Mutex},
@@ -25,7 +32,7 @@ use crate::{
     config::SimConfig,
     core::{Change, Core, Time},
     http,
-    platform::{Body, DeliveryPolicy, Failure, Outgoing, PlatformApi, Resource},
+    platform::{Body, DeliveryPolicy, Failure, Outgoing, PlatformApi, Resource, Target},
     server::{Inner, lock},
 };
 
@@ -83,15 +90,27 @@ pub(crate) fn error(status: u16, code: &str, message: &str) -> HttpResponse {
     )
 }
 
-/// One webhook as configured in WooCommerce (one per topic, all to the same URL).
+/// One webhook as configured in WooCommerce.
 #[derive(Debug, Clone)]
 pub(crate) struct Hook {
     pub id: u64,
-    pub topic: &'static str,
-    pub active: bool,
+    pub name: String,
+    pub topic: String,
+    /// `active`, `paused` or `disabled`.
+    pub status: &'static str,
     pub failures: u32,
+    /// `None`: one of the preconfigured hooks, delivering to the catch-all URL.
+    pub delivery_url: Option<String>,
+    /// `None`: the simulator's `webhook_secret`.
+    pub secret: Option<String>,
     pub created_at: Time,
     pub updated_at: Time,
+}
+
+impl Hook {
+    fn active(&self) -> bool {
+        self.status == "active"
+    }
 }
 
 /// Consecutive failures a hook survives; the next one disables it
@@ -118,9 +137,12 @@ impl WooCommerce {
         .enumerate()
         .map(|(i, topic)| Hook {
             id: i as u64 + 1,
-            topic,
-            active: true,
+            name: topic.replace('.', " "),
+            topic: topic.to_owned(),
+            status: "active",
             failures: 0,
+            delivery_url: None,
+            secret: None,
             created_at: now,
             updated_at: now,
         })
@@ -131,33 +153,48 @@ impl WooCommerce {
         }
     }
 
-    fn hook(&self, topic: &str) -> Option<Hook> {
-        lock(&self.hooks).iter().find(|h| h.topic == topic).cloned()
+    fn hook_by_id(&self, id: u64) -> Option<Hook> {
+        lock(&self.hooks).iter().find(|h| h.id == id).cloned()
     }
 
-    fn webhook(&self, topic: &str, resource: Resource, id: u64) -> Option<Outgoing> {
-        let hook = self.hook(topic)?;
-        let (kind, event) = topic.split_once('.')?;
-        Some(Outgoing {
-            topic: topic.to_owned(),
-            event_id: format!("{kind}-{id}"),
-            body: Body::AtDelivery(resource),
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                (
-                    "User-Agent".into(),
-                    "WooCommerce/9.0.0 Hookshot (WordPress/6.5.0)".into(),
-                ),
-                ("X-WC-Webhook-Source".into(), self.site_url.clone()),
-                ("X-WC-Webhook-Topic".into(), topic.to_owned()),
-                ("X-WC-Webhook-Resource".into(), kind.to_owned()),
-                ("X-WC-Webhook-Event".into(), event.to_owned()),
-                ("X-WC-Webhook-ID".into(), hook.id.to_string()),
-            ],
-            dedup_key: Some(format!("{}:{id}", hook.id)),
-        })
+    /// One delivery per hook on `topic`.
+    fn webhooks(&self, topic: &str, resource: Resource, id: u64) -> Vec<Outgoing> {
+        let hooks: Vec<Hook> = lock(&self.hooks)
+            .iter()
+            .filter(|h| h.topic == topic)
+            .cloned()
+            .collect();
+        let Some((kind, event)) = topic.split_once('.') else {
+            return Vec::new();
+        };
+        hooks
+            .into_iter()
+            .map(|hook| Outgoing {
+                topic: topic.to_owned(),
+                event_id: format!("{kind}-{id}"),
+                body: Body::AtDelivery(resource),
+                headers: vec![
+                    ("Content-Type".into(), "application/json".into()),
+                    ("User-Agent".into(), USER_AGENT.into()),
+                    ("X-WC-Webhook-Source".into(), self.site_url.clone()),
+                    ("X-WC-Webhook-Topic".into(), topic.to_owned()),
+                    ("X-WC-Webhook-Resource".into(), kind.to_owned()),
+                    ("X-WC-Webhook-Event".into(), event.to_owned()),
+                    ("X-WC-Webhook-ID".into(), hook.id.to_string()),
+                ],
+                dedup_key: Some(format!("{}:{id}", hook.id)),
+                target: hook.delivery_url.map(|url| Target {
+                    url,
+                    secret: hook.secret,
+                }),
+                hook: Some(hook.id),
+            })
+            .collect()
     }
 }
+
+/// What WooCommerce's deliveries (and pings) say they are.
+const USER_AGENT: &str = "WooCommerce/9.0.0 Hookshot (WordPress/6.5.0)";
 
 impl PlatformApi for WooCommerce {
     fn register(self: Arc<Self>, app: &mut web::ServiceConfig) {
@@ -171,6 +208,7 @@ impl PlatformApi for WooCommerce {
     fn api_routes(&self, api: &mut web::ServiceConfig) {
         products::routes(api);
         orders::routes(api);
+        webhooks::routes(api);
     }
 
     fn api_base(&self, base_url: &str) -> String {
@@ -180,7 +218,7 @@ impl PlatformApi for WooCommerce {
     fn info(&self) -> Value {
         let hooks: Vec<Value> = lock(&self.hooks)
             .iter()
-            .map(|h| json!({"id": h.id, "topic": h.topic, "status": if h.active { "active" } else { "disabled" }, "failure_count": h.failures}))
+            .map(|h| json!({"id": h.id, "topic": h.topic, "status": h.status, "failure_count": h.failures, "delivery_url": h.delivery_url}))
             .collect();
         json!({"site_url": self.site_url, "webhooks": hooks})
     }
@@ -257,32 +295,30 @@ impl PlatformApi for WooCommerce {
 
     fn on_change(&self, core: &Core, change: &Change) -> Vec<Outgoing> {
         let _ = core;
-        let out = match *change {
-            Change::OrderCreated { order } => vec![
-                self.webhook("order.created", Resource::Order(order), order_id(order)),
-                self.webhook("order.updated", Resource::Order(order), order_id(order)),
-            ],
+        match *change {
+            Change::OrderCreated { order } => {
+                let mut out =
+                    self.webhooks("order.created", Resource::Order(order), order_id(order));
+                out.extend(self.webhooks("order.updated", Resource::Order(order), order_id(order)));
+                out
+            }
             // WooCommerce has no refund topic: a refund updates the order.
             Change::RefundCreated { order, .. } | Change::OrderPaid { order } => {
-                vec![self.webhook("order.updated", Resource::Order(order), order_id(order))]
+                self.webhooks("order.updated", Resource::Order(order), order_id(order))
             }
-            Change::StockChanged { product, .. } | Change::ProductUpdated { product } => {
-                vec![self.webhook(
+            Change::StockChanged { product, .. } | Change::ProductUpdated { product } => self
+                .webhooks(
                     "product.updated",
                     Resource::Product(product),
                     product_id(product),
-                )]
-            }
-            Change::ProductCreated { product } => {
-                vec![self.webhook(
-                    "product.created",
-                    Resource::Product(product),
-                    product_id(product),
-                )]
-            }
+                ),
+            Change::ProductCreated { product } => self.webhooks(
+                "product.created",
+                Resource::Product(product),
+                product_id(product),
+            ),
             Change::PaymentFailed { .. } => Vec::new(),
-        };
-        out.into_iter().flatten().collect()
+        }
     }
 
     fn delivery_policy(&self) -> DeliveryPolicy {
@@ -313,20 +349,24 @@ impl PlatformApi for WooCommerce {
         Some(php_json(&value).into_bytes())
     }
 
-    fn accepts(&self, topic: &str) -> bool {
-        self.hook(topic).is_some_and(|h| h.active)
+    fn accepts(&self, out: &Outgoing) -> bool {
+        out.hook
+            .is_none_or(|id| self.hook_by_id(id).is_some_and(|h| h.active()))
     }
 
-    fn delivery_outcome(&self, topic: &str, ok: bool) {
+    fn delivery_outcome(&self, out: &Outgoing, ok: bool) {
+        let Some(id) = out.hook else {
+            return;
+        };
         let mut hooks = lock(&self.hooks);
-        let Some(hook) = hooks.iter_mut().find(|h| h.topic == topic) else {
+        let Some(hook) = hooks.iter_mut().find(|h| h.id == id) else {
             return;
         };
         hook.updated_at = chrono::Utc::now();
         if ok {
             hook.failures = 0;
         } else if hook.failures > MAX_FAILURES {
-            hook.active = false;
+            hook.status = "disabled";
         } else {
             hook.failures += 1;
         }
@@ -334,8 +374,11 @@ impl PlatformApi for WooCommerce {
 
     fn webhook_url_changed(&self) {
         // Saving a webhook with a new delivery URL re-activates it.
-        for hook in lock(&self.hooks).iter_mut() {
-            hook.active = true;
+        for hook in lock(&self.hooks)
+            .iter_mut()
+            .filter(|h| h.delivery_url.is_none())
+        {
+            hook.status = "active";
             hook.failures = 0;
         }
     }
@@ -370,16 +413,20 @@ mod tests {
     fn the_seventh_consecutive_failure_disables_the_hook() {
         let config = SimConfig::new(crate::Platform::WooCommerce);
         let woo = WooCommerce::new(&config, "http://127.0.0.1:1");
+        let out = woo
+            .webhooks("order.created", Resource::Order(1), order_id(1))
+            .pop()
+            .expect("a preconfigured hook");
         for _ in 0..6 {
-            woo.delivery_outcome("order.created", false);
-            assert!(woo.accepts("order.created"));
+            woo.delivery_outcome(&out, false);
+            assert!(woo.accepts(&out));
         }
-        woo.delivery_outcome("order.created", false);
-        assert!(!woo.accepts("order.created"));
+        woo.delivery_outcome(&out, false);
+        assert!(!woo.accepts(&out));
         woo.webhook_url_changed();
-        assert!(woo.accepts("order.created"));
-        woo.delivery_outcome("order.created", false);
-        woo.delivery_outcome("order.created", true);
-        assert_eq!(woo.hook("order.created").map(|h| h.failures), Some(0));
+        assert!(woo.accepts(&out));
+        woo.delivery_outcome(&out, false);
+        woo.delivery_outcome(&out, true);
+        assert_eq!(woo.hook_by_id(1).map(|h| h.failures), Some(0));
     }
 }

@@ -131,8 +131,8 @@ impl Live {
         id
     }
 
-    /// A simulator of `platform` listing MV-DVD (by SKU, or only by barcode), connected to
-    /// Concord through the API, its webhooks pointed at Concord.
+    /// A simulator of `platform` listing MV-DVD, connected to Concord through the API:
+    /// access, listings matched, webhooks registered on the platform by Concord.
     pub(crate) async fn connect(
         &self,
         platform: Platform,
@@ -184,11 +184,24 @@ impl Live {
             .await;
         assert_eq!(report.status, StatusCode::OK, "{}", report.text);
         assert_eq!(report.body["matched_by_sku"], 1, "{}", report.text);
-        sim.set_webhook_url(Some(format!(
-            "http://127.0.0.1:{}/webhooks/{}/{id}",
-            self.port,
-            platform.slug()
-        )));
+        // Concord subscribes itself on the platform, which signs with the secret it holds.
+        let hooks = self
+            .app
+            .post(
+                &format!("{}/connections/{id}/webhooks", self.base),
+                json!({}),
+                Some(&self.owner),
+            )
+            .await;
+        assert_eq!(hooks.status, StatusCode::CREATED, "{}", hooks.text);
+        assert_eq!(
+            str_at(&hooks.body, "/url"),
+            format!(
+                "http://127.0.0.1:{}/webhooks/{}/{id}",
+                self.port,
+                platform.slug()
+            )
+        );
         (sim, id)
     }
 

@@ -4,10 +4,15 @@
 //!
 //! Root fields: `shop`, `locations`, `location`, `productVariants`, `productVariant`,
 //! `inventoryItems`, `inventoryItem`, `orders`, `order`, and the mutations
-//! `inventorySetQuantities` and `inventoryAdjustQuantities` (see [`inventory`]).
+//! `inventorySetQuantities` and `inventoryAdjustQuantities` (see [`inventory`]), and the
+//! webhook subscriptions: `webhookSubscriptions`, `webhookSubscriptionCreate` and
+//! `webhookSubscriptionDelete` (see [`webhooks`]).
 
 mod inventory;
 mod search;
+mod webhooks;
+
+pub(super) use webhooks::WebhookSubscription;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -166,7 +171,12 @@ pub(super) async fn handle(
     let mut actual = 0;
     for (field, requested_cost) in roots.iter().zip(&root_costs) {
         let result = if mutation {
-            inventory::mutate(&ctx, field)
+            match field.name.as_str() {
+                "webhookSubscriptionCreate" | "webhookSubscriptionDelete" => {
+                    webhooks::mutate(&ctx, field)
+                }
+                _ => inventory::mutate(&ctx, field),
+            }
         } else {
             query_root(&ctx, field)
         };
@@ -275,6 +285,8 @@ fn query_root(ctx: &Ctx<'_>, field: &Field) -> Resolved {
             let o = core.order(super::parse_gid(id, "Order", ORDER_BASE)?)?;
             Some(order_node(ctx, core, o, field))
         }),
+        "webhookSubscriptions" => webhooks::list(ctx, field),
+        "webhookSubscription" => webhooks::by_id(ctx, field),
         "__typename" => Ok((json!("QueryRoot"), None)),
         other => Err(GqlError::new(
             format!("Field '{other}' doesn't exist on type 'QueryRoot'"),

@@ -1,31 +1,26 @@
 //! WooCommerce orders and their refunds (which WooCommerce reports only through
-//! `order.updated`), and the store's webhooks with their status.
+//! `order.updated`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::{
     WooCommerce, error,
-    listing::{dates, ids, invalid_param, ordering, page_response, paging, path_id},
+    listing::{dates, ids, ordering, page_response, paging, path_id},
     order_id, parse_order_id, product_id, refund_id, time,
 };
 use crate::{
     core::{Core, Order, OrderStatus},
     http,
     money::{self, decimal},
-    server::{Inner, lock},
+    server::Inner,
 };
 
 pub(super) fn routes(api: &mut web::ServiceConfig) {
     api.route("/orders", web::get().to(list_orders))
         .route("/orders/{id}", web::get().to(get_order))
         .route("/orders/{id}/refunds", web::get().to(list_refunds))
-        .route("/orders/{id}/refunds/{refund}", web::get().to(get_refund))
-        .route("/webhooks", web::get().to(list_hooks))
-        .route("/webhooks/{id}", web::get().to(get_hook))
-        .route("/webhooks/{id}", web::put().to(update_hook))
-        .route("/webhooks/{id}", web::post().to(update_hook));
+        .route("/orders/{id}/refunds/{refund}", web::get().to(get_refund));
 }
 
 fn status(o: &Order) -> &'static str {
@@ -282,85 +277,4 @@ async fn get_refund(inner: web::Data<Inner>, path: web::Path<(String, String)>) 
         Some(r) => HttpResponse::Ok().json(refund(o, r)),
         None => error(404, "woocommerce_rest_invalid_id", "Invalid resource ID."),
     }
-}
-
-fn hook_json(inner: &Inner, hook: &super::Hook) -> Value {
-    let (resource, event) = hook.topic.split_once('.').unwrap_or((hook.topic, ""));
-    json!({
-        "id": hook.id,
-        "name": format!("{} {}", resource, event),
-        "status": if hook.active { "active" } else { "disabled" },
-        "topic": hook.topic,
-        "resource": resource,
-        "event": event,
-        "hooks": [format!("woocommerce_{}_{}", if event == "created" { "new" } else { "update" }, resource)],
-        "delivery_url": inner.webhook_url().unwrap_or_default(),
-        "date_created": time(hook.created_at),
-        "date_created_gmt": time(hook.created_at),
-        "date_modified": time(hook.updated_at),
-        "date_modified_gmt": time(hook.updated_at),
-    })
-}
-
-async fn list_hooks(inner: web::Data<Inner>, woo: web::Data<WooCommerce>) -> HttpResponse {
-    let hooks: Vec<Value> = lock(&woo.hooks)
-        .iter()
-        .map(|h| hook_json(&inner, h))
-        .collect();
-    HttpResponse::Ok()
-        .insert_header(("X-WP-Total", hooks.len().to_string()))
-        .insert_header(("X-WP-TotalPages", "1"))
-        .json(hooks)
-}
-
-async fn get_hook(
-    inner: web::Data<Inner>,
-    woo: web::Data<WooCommerce>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let wanted = path_id(&id);
-    let hooks = lock(&woo.hooks);
-    match hooks.iter().find(|h| Some(h.id) == wanted) {
-        Some(h) => HttpResponse::Ok().json(hook_json(&inner, h)),
-        None => error(
-            404,
-            "woocommerce_rest_webhook_invalid_id",
-            "Invalid webhook ID.",
-        ),
-    }
-}
-
-async fn update_hook(
-    inner: web::Data<Inner>,
-    woo: web::Data<WooCommerce>,
-    id: web::Path<String>,
-    body: web::Bytes,
-    req: HttpRequest,
-) -> HttpResponse {
-    let fields = http::json_or_form(&req, &body);
-    let wanted = path_id(&id);
-    let mut hooks = lock(&woo.hooks);
-    let Some(hook) = hooks.iter_mut().find(|h| Some(h.id) == wanted) else {
-        return error(
-            404,
-            "woocommerce_rest_webhook_invalid_id",
-            "Invalid webhook ID.",
-        );
-    };
-    match http::field(&fields, "status").as_deref() {
-        Some("active") => {
-            hook.active = true;
-            hook.failures = 0;
-        }
-        Some("paused" | "disabled") => hook.active = false,
-        Some(other) => {
-            return invalid_param(
-                "status",
-                &format!("status is not one of active, paused, and disabled (got {other})."),
-            );
-        }
-        None => {}
-    }
-    hook.updated_at = Utc::now();
-    HttpResponse::Ok().json(hook_json(&inner, hook))
 }

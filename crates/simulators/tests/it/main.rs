@@ -8,4 +8,5 @@ mod lightspeed_r;
 mod shopify;
 mod square;
 mod stripe;
+mod subscriptions;
 mod woocommerce;
