@@ -72,6 +72,13 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Re-seal every stored platform secret under the current `token_encryption_key`
+    /// (after listing the old key in `previous_token_encryption_keys`).
+    RotateKey {
+        /// Database; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Debug a platform's webhook deliveries.
     Webhook {
         /// What to do.
@@ -180,6 +187,16 @@ impl Cli {
                     settings.database_url = url;
                 }
                 reconcile_cli::run(settings, &tenant, connection.as_deref(), full).await
+            }
+            Command::RotateKey { database_url } => {
+                if let Some(url) = database_url {
+                    settings.database_url = url;
+                }
+                let store = app::open_store(&settings).await?;
+                let state = AppState::build(settings, store).await?;
+                let resealed = crate::rotate_key::reseal_all(&state).await?;
+                println!("re-sealed {resealed} secret(s) under the current key");
+                Ok(())
             }
             Command::Webhook { .. } => unreachable!("handled before loading the configuration"),
             Command::Migrate { database_url } => {

@@ -52,6 +52,7 @@ struct Raw {
     redis_prefix: String,
     session_key: String,
     token_encryption_key: String,
+    previous_token_encryption_keys: String,
     log_format: LogFormat,
     log_level: String,
     api_body_limit: usize,
@@ -105,6 +106,8 @@ pub struct Settings {
     pub session_key: SecretKey,
     /// Encrypts platform credentials at rest.
     pub token_encryption_key: SecretKey,
+    /// Keys that sealed stored secrets before the current one (rotation).
+    pub previous_token_encryption_keys: Vec<SecretKey>,
     /// Log format.
     pub log_format: LogFormat,
     /// Tracing filter.
@@ -234,10 +237,27 @@ impl Settings {
             true,
             &mut problems,
         );
+        let previous_token_encryption_keys = raw
+            .previous_token_encryption_keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .filter_map(|k| match base64::engine::general_purpose::STANDARD.decode(k) {
+                Ok(bytes) if bytes.len() == 32 => Some(SecretKey(bytes)),
+                _ => {
+                    problems.push(
+                        "previous_token_encryption_keys: each must be base64 of 32 bytes, comma-separated"
+                            .to_owned(),
+                    );
+                    None
+                }
+            })
+            .collect();
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
         Ok(Self {
+            previous_token_encryption_keys,
             mode: raw.mode,
             bind,
             public_url: raw.public_url.trim_end_matches('/').to_owned(),

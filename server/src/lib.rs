@@ -12,6 +12,7 @@ pub mod files;
 pub mod live;
 pub mod metrics;
 pub mod reconcile_cli;
+pub mod rotate_key;
 pub mod routes;
 pub mod secret_box;
 pub mod state;

@@ -1,6 +1,8 @@
 //! Platform secrets at rest: AES-256-GCM under the configured `token_encryption_key`, with a
-//! random 96-bit nonce per value. Stored as `v1.<base64(nonce ‖ ciphertext)>`; the version
-//! prefix leaves room to rotate keys.
+//! random 96-bit nonce per value. Stored as `v1.<base64(nonce ‖ ciphertext)>`. To rotate the
+//! key, configure the new one and list the old in `previous_token_encryption_keys`: values
+//! sealed under either open, new ones are sealed under the new key, and `concord rotate-key`
+//! re-seals the stored ones so the old key can be dropped.
 
 use aes_gcm::{
     Aes256Gcm, KeyInit, Nonce,
@@ -19,10 +21,11 @@ pub enum SealError {
     Open,
 }
 
-/// Seals and opens secrets with one key.
+/// Seals with the current key; opens with it or a previous one.
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    previous: Vec<Aes256Gcm>,
 }
 
 const VERSION: &str = "v1.";
@@ -30,8 +33,18 @@ const VERSION: &str = "v1.";
 impl SecretBox {
     /// A box for a 32-byte key.
     pub fn new(key: &[u8]) -> Result<Self, SealError> {
+        Self::rotating(key, &[])
+    }
+
+    /// A box sealing under `key` and also opening what `previous` keys sealed.
+    pub fn rotating(key: &[u8], previous: &[&[u8]]) -> Result<Self, SealError> {
+        let cipher = |k: &[u8]| Aes256Gcm::new_from_slice(k).map_err(|_| SealError::Key);
         Ok(Self {
-            cipher: Aes256Gcm::new_from_slice(key).map_err(|_| SealError::Key)?,
+            cipher: cipher(key)?,
+            previous: previous
+                .iter()
+                .map(|k| cipher(k))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -56,10 +69,10 @@ impl SecretBox {
             .filter(|r| r.len() > 12)
             .ok_or(SealError::Open)?;
         let (nonce, sealed) = raw.split_at(12);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), sealed)
-            .map_err(|_| SealError::Open)?;
+        let plain = std::iter::once(&self.cipher)
+            .chain(&self.previous)
+            .find_map(|cipher| cipher.decrypt(Nonce::from_slice(nonce), sealed).ok())
+            .ok_or(SealError::Open)?;
         String::from_utf8(plain).map_err(|_| SealError::Open)
     }
 }
@@ -83,5 +96,17 @@ mod tests {
         assert!(other.open(&sealed).is_err());
         assert!(boxed.open("v1.AAAA").is_err());
         assert!(SecretBox::new(&[1u8; 16]).is_err());
+    }
+
+    #[test]
+    fn a_rotated_box_opens_old_values_and_seals_new_ones_under_the_new_key() {
+        let old = SecretBox::new(&[7u8; 32]).expect("key");
+        let sealed_before = old.seal("token").expect("seal");
+        let rotated = SecretBox::rotating(&[9u8; 32], &[&[7u8; 32]]).expect("keys");
+        assert_eq!(rotated.open(&sealed_before).expect("old value"), "token");
+        let sealed_after = rotated.seal("token").expect("seal");
+        assert!(old.open(&sealed_after).is_err(), "sealed under the new key");
+        let new_only = SecretBox::new(&[9u8; 32]).expect("key");
+        assert_eq!(new_only.open(&sealed_after).expect("open"), "token");
     }
 }

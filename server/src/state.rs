@@ -67,7 +67,12 @@ impl AppState {
             ),
             None => LoginLimiter::in_memory(settings.login_max_failures, window),
         };
-        let secrets = SecretBox::new(settings.token_encryption_key.expose())?;
+        let previous: Vec<&[u8]> = settings
+            .previous_token_encryption_keys
+            .iter()
+            .map(|k| k.expose())
+            .collect();
+        let secrets = SecretBox::rotating(settings.token_encryption_key.expose(), &previous)?;
         let gate = match &redis {
             Some(conn) => RateGate::redis(conn.clone(), &settings.redis_prefix),
             None => RateGate::in_memory(),

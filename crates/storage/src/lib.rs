@@ -41,7 +41,7 @@ pub use ledger::{
     AvailabilityChange, Change, ChannelAvailability, LocationLevel, Movement, NewMovement, Recorded,
 };
 pub use listings::{Listing, MatchReport, RemoteListing};
-pub use oauth::PendingAuthorization;
+pub use oauth::{PendingAuthorization, SealedSecrets};
 pub use orders::{
     CustomerRecord, FulfilmentRecord, OrderDetail, OrderLineRecord, OrderQuery, OrderSummary,
     OversellRecord, PaymentRecord, RefundRecord, ReturnRecord,

@@ -134,3 +134,49 @@ impl Store {
         }))
     }
 }
+
+/// A connection's secrets as stored (sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecrets {
+    /// The connection.
+    pub connection_id: ConnectionId,
+    /// Its sealed API credentials.
+    pub credentials: Option<String>,
+    /// Its sealed webhook signing secret.
+    pub webhook_secret: Option<String>,
+}
+
+impl Store {
+    /// Every connection's sealed secrets (for re-sealing under a new key).
+    pub async fn sealed_secrets(&self) -> Result<Vec<SealedSecrets>> {
+        let found = connection::Entity::find().all(&self.db).await?;
+        found
+            .into_iter()
+            .filter(|c| c.credentials.is_some() || c.webhook_secret.is_some())
+            .map(|c| {
+                Ok(SealedSecrets {
+                    connection_id: decode::id(&c.id)?,
+                    credentials: c.credentials,
+                    webhook_secret: c.webhook_secret,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces a connection's sealed secrets.
+    pub async fn replace_sealed_secrets(&self, secrets: &SealedSecrets) -> Result<()> {
+        connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Credentials,
+                Expr::value(secrets.credentials.clone()),
+            )
+            .col_expr(
+                connection::Column::WebhookSecret,
+                Expr::value(secrets.webhook_secret.clone()),
+            )
+            .filter(connection::Column::Id.eq(secrets.connection_id.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

@@ -5,6 +5,7 @@ use actix_web::{
     http::{StatusCode, header},
     test::TestRequest,
 };
+use base64::Engine;
 use concord_connectors::standard_webhooks;
 use concord_server::worker;
 use serde_json::{Value, json};
@@ -392,5 +393,55 @@ async fn a_delivery_taken_by_a_worker_that_dies_is_taken_again_and_applied_once(
         )
         .await;
     assert_eq!(listed.body[0]["status"], "processed");
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn rotating_the_encryption_key_reseals_stored_secrets() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@rotate.test", "Rotate").await;
+    let s = Stocked::create(&app, &owner).await;
+    let c = custom_connection(&app, &owner, &s).await;
+    // The same database, now with a new key and the old one listed as previous.
+    let new_key = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleSE=";
+    let old_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let settings = concord_server::config::Settings::from_toml(&format!(
+        "data_dir = {:?}\nsession_key = \"dGVzdC1zZXNzaW9uLWtleS10ZXN0LXNlc3Npb24ta2V5LTEyMw==\"\n\
+         token_encryption_key = \"{new_key}\"\nprevious_token_encryption_keys = \"{old_key}\"\n",
+        std::env::temp_dir().display().to_string()
+    ))
+    .expect("settings");
+    let rotated = concord_server::state::AppState::build(settings, app.state.store.clone())
+        .await
+        .expect("state");
+    assert_eq!(
+        concord_server::rotate_key::reseal_all(&rotated)
+            .await
+            .expect("resealed"),
+        1
+    );
+    let sealed = app
+        .state
+        .store
+        .sealed_secrets()
+        .await
+        .expect("secrets")
+        .remove(0)
+        .webhook_secret
+        .expect("a webhook secret");
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(new_key)
+        .expect("key");
+    let new_only = concord_server::secret_box::SecretBox::new(&key).expect("box");
+    assert_eq!(
+        new_only
+            .open(&sealed)
+            .expect("opens with the new key alone"),
+        c.secret
+    );
+    assert!(
+        app.state.secrets.open(&sealed).is_err(),
+        "the old key no longer opens it"
+    );
     app.cleanup().await;
 }
