@@ -401,3 +401,49 @@ impl Scoped<'_> {
         Ok(true)
     }
 }
+
+impl Scoped<'_> {
+    /// Maps one of the connection's sourcing locations to a platform location (`None`
+    /// unmaps it).
+    pub async fn map_location(
+        &self,
+        connection_id: &ConnectionId,
+        location_id: &concord_domain::LocationId,
+        external_id: Option<String>,
+    ) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let done = connection_location::Entity::update_many()
+            .col_expr(
+                connection_location::Column::ExternalLocationId,
+                Expr::value(external_id),
+            )
+            .filter(connection_location::Column::TenantId.eq(self.tenant_id().as_str()))
+            .filter(connection_location::Column::ConnectionId.eq(connection_id.as_str()))
+            .filter(connection_location::Column::LocationId.eq(location_id.as_str()))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(StorageError::NotFound);
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The connection's sourcing locations with the platform location each is mapped to.
+    pub async fn location_map(
+        &self,
+        connection_id: &ConnectionId,
+    ) -> Result<Vec<(concord_domain::LocationId, Option<String>)>> {
+        let txn = self.begin().await?;
+        let links = self
+            .select::<connection_location::Entity>()
+            .filter(connection_location::Column::ConnectionId.eq(connection_id.as_str()))
+            .order_by_asc(connection_location::Column::LocationId)
+            .all(&txn)
+            .await?;
+        links
+            .into_iter()
+            .map(|l| Ok((decode::id(&l.location_id)?, l.external_location_id)))
+            .collect()
+    }
+}

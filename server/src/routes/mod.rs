@@ -138,6 +138,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 .route(web::put().to(sync::map_listing)),
             )
             .service(
+                web::resource(
+                    "/tenants/{tenant_id}/connections/{connection_id}/platform-locations",
+                )
+                .route(web::get().to(sync::platform_locations)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/location-map")
+                    .route(web::put().to(sync::map_location)),
+            )
+            .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/webhooks")
                     .route(web::post().to(sync::register_webhooks)),
             )

@@ -35,6 +35,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         channels::create_connection, channels::get_connection, channels::configure_connection,
         sync::set_access, sync::sync_listings, sync::list_listings, sync::map_listing,
         sync::start_reconcile, sync::list_jobs, sync::start_oauth, sync::oauth_callback, sync::register_webhooks,
+        sync::platform_locations, sync::map_location,
         orders::list, orders::get, orders::oversells, orders::ingest,
         files::import_catalog, files::import_stock, files::export,
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,

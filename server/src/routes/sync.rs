@@ -677,3 +677,106 @@ pub async fn register_webhooks(
     }
     Ok(HttpResponse::Created().json(WebhooksOut { url }))
 }
+
+/// A platform location, and the Concord location mapped to it.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformLocationOut {
+    /// Its id on the platform.
+    pub id: String,
+    /// Its name on the platform.
+    pub name: String,
+    /// The Concord location (`loc_…`) whose stock it shows, if mapped.
+    pub mapped_to: Option<String>,
+}
+
+/// The platform's locations as it lists them now, with the mapping to Concord's.
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/platform-locations", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 200, body = Vec<PlatformLocationOut>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not connected yet"), (status = 502, body = ErrorBody)))]
+pub async fn platform_locations(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<web::Json<Vec<PlatformLocationOut>>> {
+    let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    let connector = connection
+        .platform
+        .parse::<Platform>()
+        .ok()
+        .and_then(api::connector)
+        .ok_or_else(|| ApiError::conflict("Concord does not call this platform's API"))?;
+    let callable = state
+        .store
+        .callable_connection(&id)
+        .await?
+        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
+    let credentials = crate::sync::credentials_of(&state, &callable)
+        .await
+        .map_err(ApiError::conflict)?;
+    let session = Session {
+        base_url: &callable.base_url,
+        credentials: &credentials,
+        http: &state.http,
+    };
+    let listed = connector.locations(session).await.map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "platform_error",
+            e.to_string(),
+        )
+    })?;
+    let map = repos.location_map(&id).await?;
+    Ok(web::Json(
+        listed
+            .into_iter()
+            .map(|l| PlatformLocationOut {
+                mapped_to: map
+                    .iter()
+                    .find(|(_, external)| external.as_deref() == Some(l.id.as_str()))
+                    .map(|(location, _)| location.to_string()),
+                id: l.id,
+                name: l.name,
+            })
+            .collect(),
+    ))
+}
+
+/// A location mapping.
+#[derive(Deserialize, ToSchema)]
+pub struct LocationMapIn {
+    /// One of the connection's sourcing locations (`loc_…`).
+    pub location_id: String,
+    /// The platform location it corresponds to; `null` removes the mapping.
+    pub external_location_id: Option<String>,
+}
+
+/// Maps a sourcing location to a platform location (owner, admin): where the offer is
+/// written and which location the platform's sales and stock reports concern.
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/location-map", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)), request_body = LocationMapIn,
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such connection, or the location is not one it sells from")))]
+pub async fn map_location(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+    body: web::Json<LocationMapIn>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    let location: concord_domain::LocationId = path_id(&body.location_id)?;
+    let external = body
+        .external_location_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
+    access
+        .repos(&state)
+        .map_location(&id, &location, external)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -184,6 +184,16 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (Method::GET, "/api/v1/tenants/{tenant_id}/jobs", None),
         (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/platform-locations",
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}/location-map",
+            Some(json!({ "location_id": "{location_id}", "external_location_id": "stolen" })),
+        ),
+        (
             Method::POST,
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhooks",
             Some(json!({})),

@@ -674,3 +674,69 @@ async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     let _ = std::fs::remove_dir_all(data_dir);
     live.finish().await;
 }
+
+#[actix_web::test]
+async fn platform_locations_are_listed_and_mapped_to_sourcing_locations() {
+    let live = Live::start().await;
+    let (_square, id) = live.connect(Platform::Square, 10).await;
+    let path = format!("{}/connections/{id}", live.base);
+    let listed = live
+        .app
+        .get(&format!("{path}/platform-locations"), Some(&live.owner))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let first = listed.body[0].clone();
+    assert_eq!(
+        first["mapped_to"],
+        live.warehouse_id.as_str(),
+        "mapped when listings were read: {first}"
+    );
+    let unmap = live
+        .app
+        .send(
+            Method::PUT,
+            &format!("{path}/location-map"),
+            Some(json!({ "location_id": live.warehouse_id, "external_location_id": null })),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(unmap.status, StatusCode::NO_CONTENT, "{}", unmap.text);
+    let listed = live
+        .app
+        .get(&format!("{path}/platform-locations"), Some(&live.owner))
+        .await;
+    assert!(listed.body[0]["mapped_to"].is_null(), "{}", listed.text);
+    let store = live
+        .app
+        .post(
+            &format!("{}/locations", live.base),
+            json!({ "name": "High Street", "kind": "store" }),
+            Some(&live.owner),
+        )
+        .await;
+    let not_sourced = live
+        .app
+        .send(
+            Method::PUT,
+            &format!("{path}/location-map"),
+            Some(json!({ "location_id": str_at(&store.body, "/id"), "external_location_id": first["id"] })),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(
+        not_sourced.status,
+        StatusCode::NOT_FOUND,
+        "only a location the channel sells from"
+    );
+    let remap = live
+        .app
+        .send(
+            Method::PUT,
+            &format!("{path}/location-map"),
+            Some(json!({ "location_id": live.warehouse_id, "external_location_id": first["id"] })),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(remap.status, StatusCode::NO_CONTENT);
+    live.finish().await;
+}
