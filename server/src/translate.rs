@@ -202,11 +202,12 @@ pub fn translate(
             })
         }
         Kind::Refund => {
-            let (Some(order_id), Some(refund_id), Some(currency)) = (
-                event.external_order_id,
-                event.external_refund_id.clone(),
-                event.currency,
-            ) else {
+            let order_id = event
+                .external_order_id
+                .or_else(|| event.external_payment_id.as_ref().map(|_| String::new()));
+            let (Some(order_id), Some(refund_id), Some(currency)) =
+                (order_id, event.external_refund_id.clone(), event.currency)
+            else {
                 return Translated::Skip(format!(
                     "refund {} is tied to no order",
                     event.external_refund_id.as_deref().unwrap_or("?")
@@ -236,6 +237,7 @@ pub fn translate(
                 amount_minor: event.amount_minor.unwrap_or(0).abs(),
                 currency,
                 restock,
+                payment_id: event.external_payment_id,
             }))
         }
     }

@@ -148,6 +148,10 @@ pub struct RefundEvent {
     /// Lines whose units go back to stock (empty when nothing is restocked).
     #[serde(default)]
     pub restock: Vec<ItemQuantity>,
+    /// The payment it returns, when the platform names it: a payment processor's refund
+    /// names its payment, not the order (then `order_id` is empty).
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 
 /// Items received back.

@@ -284,7 +284,13 @@ impl Ctx<'_> {
                 })
             }
             CommerceEvent::RefundIssued(r) => {
-                let order = self.order_or_placeholder(&r.order_id, &r.currency).await?;
+                let order = match (r.order_id.is_empty(), &r.payment_id) {
+                    (true, Some(payment_id)) => self.order_of_payment(payment_id).await?,
+                    _ => match self.order_paid_for_elsewhere(&r.order_id).await? {
+                        Some(order) => order,
+                        None => self.order_or_placeholder(&r.order_id, &r.currency).await?,
+                    },
+                };
                 let inserted = refund::Entity::insert(refund::ActiveModel {
                     id: Set(format!("rfd_{}", uuid_simple())),
                     tenant_id: Set(self.tenant()),
@@ -619,8 +625,8 @@ impl Ctx<'_> {
     }
 
     /// For a payment processor's connection (Stripe), the order on another channel that a
-    /// payment names (by its metadata), when exactly one of the tenant's orders has that id
-    /// and this connection has none of its own.
+    /// payment or refund names (by its metadata), when exactly one of the tenant's orders
+    /// has that id and this connection has none of its own.
     async fn order_paid_for_elsewhere(&self, external_id: &str) -> Result<Option<order::Model>> {
         let this = self
             .scoped
@@ -643,6 +649,28 @@ impl Ctx<'_> {
             .all(self.txn)
             .await?;
         Ok(if found.len() == 1 { found.pop() } else { None })
+    }
+
+    /// The order a payment was recorded on (a processor's refund names only its payment);
+    /// a conflict until that payment has arrived, so the refund is retried.
+    async fn order_of_payment(&self, payment_id: &str) -> Result<order::Model> {
+        let paid = self
+            .scoped
+            .select::<payment::Entity>()
+            .filter(payment::Column::ExternalId.eq(payment_id))
+            .one(self.txn)
+            .await?
+            .ok_or_else(|| {
+                StorageError::Conflict(format!(
+                    "the payment {payment_id} this refund returns has not arrived yet"
+                ))
+            })?;
+        self.scoped
+            .select::<order::Entity>()
+            .filter(order::Column::Id.eq(paid.order_id.as_str()))
+            .one(self.txn)
+            .await?
+            .ok_or(StorageError::NotFound)
     }
 
     /// The stored order, or an empty open one to attach records to until its snapshot

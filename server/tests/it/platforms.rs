@@ -545,6 +545,37 @@ async fn a_stripe_payment_is_recorded_on_the_shopify_order_its_metadata_names() 
         1,
         "no second, empty order for the same id: {orders:?}"
     );
+    // A Stripe refund names its payment intent, not the order: it lands on the same order.
+    stripe_post(
+        &live,
+        &stripe,
+        "/refunds",
+        &[("payment_intent", intent.as_str()), ("amount", "500")],
+    )
+    .await;
+    let refunded = eventually(
+        "the refund on the Shopify order",
+        Duration::from_secs(10),
+        || async {
+            let orders = orders_named(&live, &order_id).await;
+            let refunds: Vec<Value> = orders
+                .iter()
+                .filter(|o| o["connection_id"] == shopify_id.as_str())
+                .flat_map(|o| o["refunds"].as_array().cloned().unwrap_or_default())
+                .collect();
+            match refunds.as_slice() {
+                [one] => Ok(one.clone()),
+                other => Err(format!("refunds so far: {other:?}; orders: {orders:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(refunded["amount_minor"], 500, "{refunded}");
+    assert_eq!(
+        orders_named(&live, &order_id).await.len(),
+        1,
+        "still one order"
+    );
     live.finish().await;
 }
 
