@@ -24,6 +24,7 @@ mod orders;
 mod push;
 mod records;
 mod scope;
+mod stock_report;
 mod store;
 mod tenancy;
 #[cfg(feature = "test-support")]

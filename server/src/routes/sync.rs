@@ -169,41 +169,15 @@ pub async fn sync_listings(
     access.require(Permission::ManageTenant)?;
     let id: ConnectionId = path_id(&path.1)?;
     let repos = access.repos(&state);
-    let connection = repos.connection(&id).await?;
-    let platform: Platform = connection
-        .platform
-        .parse()
-        .map_err(|_| ApiError::conflict("unknown platform"))?;
-    let connector = api::connector(platform).ok_or_else(|| {
-        ApiError::conflict(format!(
-            "{platform} has no listings Concord writes stock to"
-        ))
-    })?;
-    let callable = state
-        .store
-        .callable_connections()
-        .await?
-        .into_iter()
-        .find(|c| c.connection_id == id)
-        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
-    let credentials = crate::sync::credentials_of(&state, &callable)
-        .await
-        .map_err(ApiError::conflict)?;
-    let session = Session {
-        base_url: &callable.base_url,
-        credentials: &credentials,
-        http: &state.http,
-    };
+    let call = PlatformCall::open(&state, &repos, &id).await?;
+    let (connector, session) = (call.connector, call.session(&state.http));
     let mut cursor = None;
     let mut listed = 0;
     for _ in 0..MAX_PAGES {
-        let page = connector.items(session, cursor).await.map_err(|e| {
-            ApiError::new(
-                actix_web::http::StatusCode::BAD_GATEWAY,
-                "platform_error",
-                e.to_string(),
-            )
-        })?;
+        let page = connector
+            .items(session, cursor)
+            .await
+            .map_err(platform_error)?;
         listed += page.items.len();
         repos
             .record_listings(
@@ -226,13 +200,7 @@ pub async fn sync_listings(
         }
     }
     // The platform's first location is where the offer goes, unless one is mapped.
-    let locations = connector.locations(session).await.map_err(|e| {
-        ApiError::new(
-            actix_web::http::StatusCode::BAD_GATEWAY,
-            "platform_error",
-            e.to_string(),
-        )
-    })?;
+    let locations = connector.locations(session).await.map_err(platform_error)?;
     if let Some(first) = locations.first() {
         repos.map_platform_location(&id, &first.id).await?;
     }
@@ -580,13 +548,7 @@ pub async fn oauth_callback(
         &state.http,
     )
     .await
-    .map_err(|e| {
-        ApiError::new(
-            actix_web::http::StatusCode::BAD_GATEWAY,
-            "platform_error",
-            e.to_string(),
-        )
-    })?;
+    .map_err(platform_error)?;
     let sealed = state
         .secrets
         .seal(&serde_json::to_string(&credentials).map_err(ApiError::internal)?)
@@ -634,38 +596,18 @@ pub async fn register_webhooks(
     access.require(Permission::ManageTenant)?;
     let id: ConnectionId = path_id(&path.1)?;
     let repos = access.repos(&state);
-    let connection = repos.connection(&id).await?;
-    let platform: Platform = connection
-        .platform
-        .parse()
-        .map_err(|_| ApiError::conflict("unknown platform"))?;
-    let connector = api::connector(platform)
-        .ok_or_else(|| ApiError::conflict(format!("Concord does not call {platform}'s API")))?;
-    let callable = state
-        .store
-        .callable_connection(&id)
-        .await?
-        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
-    let credentials = crate::sync::credentials_of(&state, &callable)
-        .await
-        .map_err(ApiError::conflict)?;
-    let session = Session {
-        base_url: &callable.base_url,
-        credentials: &credentials,
-        http: &state.http,
-    };
+    let call = PlatformCall::open(&state, &repos, &id).await?;
+    let platform = call.platform;
     let url = format!("{}/webhooks/{platform}/{id}", state.settings.public_url);
     let offered = crate::auth::secrets::random_secret_base64();
-    let secret = match connector.register_webhooks(session, &url, &offered).await {
+    let secret = match call
+        .connector
+        .register_webhooks(call.session(&state.http), &url, &offered)
+        .await
+    {
         Ok(secret) => secret,
         Err(api::ConnectorError::Unsupported(why)) => return Err(ApiError::conflict(why)),
-        Err(e) => {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::BAD_GATEWAY,
-                "platform_error",
-                e.to_string(),
-            ));
-        }
+        Err(e) => return Err(platform_error(e)),
     };
     if let Some(secret) = secret {
         repos
@@ -701,33 +643,12 @@ pub async fn platform_locations(
 ) -> ApiResult<web::Json<Vec<PlatformLocationOut>>> {
     let id: ConnectionId = path_id(&path.1)?;
     let repos = access.repos(&state);
-    let connection = repos.connection(&id).await?;
-    let connector = connection
-        .platform
-        .parse::<Platform>()
-        .ok()
-        .and_then(api::connector)
-        .ok_or_else(|| ApiError::conflict("Concord does not call this platform's API"))?;
-    let callable = state
-        .store
-        .callable_connection(&id)
-        .await?
-        .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
-    let credentials = crate::sync::credentials_of(&state, &callable)
+    let call = PlatformCall::open(&state, &repos, &id).await?;
+    let listed = call
+        .connector
+        .locations(call.session(&state.http))
         .await
-        .map_err(ApiError::conflict)?;
-    let session = Session {
-        base_url: &callable.base_url,
-        credentials: &credentials,
-        http: &state.http,
-    };
-    let listed = connector.locations(session).await.map_err(|e| {
-        ApiError::new(
-            actix_web::http::StatusCode::BAD_GATEWAY,
-            "platform_error",
-            e.to_string(),
-        )
-    })?;
+        .map_err(platform_error)?;
     let map = repos.location_map(&id).await?;
     Ok(web::Json(
         listed
@@ -779,4 +700,62 @@ pub async fn map_location(
         .map_location(&id, &location, external)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What calling a connection's platform needs: its connector, address and credentials
+/// (refreshed if due), checked once for every route that calls the platform.
+struct PlatformCall {
+    platform: Platform,
+    connector: &'static dyn api::Connector,
+    access: concord_storage::ConnectionAccess,
+    credentials: Credentials,
+}
+
+impl PlatformCall {
+    /// Opens the call for connection `id` of the caller's tenant: 404 for another
+    /// tenant's, 409 when Concord does not call the platform or has no access yet.
+    async fn open(
+        state: &AppState,
+        repos: &concord_storage::Scoped<'_>,
+        id: &ConnectionId,
+    ) -> ApiResult<Self> {
+        let connection = repos.connection(id).await?;
+        let platform: Platform = connection
+            .platform
+            .parse()
+            .map_err(|_| ApiError::conflict("unknown platform"))?;
+        let connector = api::connector(platform)
+            .ok_or_else(|| ApiError::conflict(format!("Concord does not call {platform}'s API")))?;
+        let access = state
+            .store
+            .callable_connection(id)
+            .await?
+            .ok_or_else(|| ApiError::conflict("set the connection's access first"))?;
+        let credentials = crate::sync::credentials_of(state, &access)
+            .await
+            .map_err(ApiError::conflict)?;
+        Ok(Self {
+            platform,
+            connector,
+            access,
+            credentials,
+        })
+    }
+
+    fn session<'a>(&'a self, http: &'a reqwest::Client) -> Session<'a> {
+        Session {
+            base_url: &self.access.base_url,
+            credentials: &self.credentials,
+            http,
+        }
+    }
+}
+
+/// A platform's refusal or failure, as the API reports it.
+fn platform_error(e: api::ConnectorError) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::BAD_GATEWAY,
+        "platform_error",
+        e.to_string(),
+    )
 }
