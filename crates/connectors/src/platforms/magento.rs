@@ -338,6 +338,7 @@ fn refund(event: &mut Normalized, memo: &Entity) {
 mod tests {
     use super::*;
     use crate::Hint;
+    use crate::platforms::test_support::headers;
 
     // A test-only key pair (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048).
     const PRIVATE_PEM: &str = "-----BEGIN PRIVATE KEY-----
@@ -384,13 +385,6 @@ aGSfS6Ax+Iwl9NG3bNfMf7YVeJsXi8RgsDglTEQLXBofSGyFEcIBZ8RlwOAnBMSU
     const SIGNATURE_VALUE: &str = "RUPkjdp0r02+0Pf2bIjqALwJz1DTcrA3NkWEejquL/SnWADg4HRFutItm8C+FYqkUGFi1O+L91Zy9ELpnRAbQOfwzUuVOy7F9Y+0yS65PTK5fP0Djo70CXk/4yZp420fQosQip8ColYwgapNaPdGWQjNk85QwCycKv/EI7QizxeTMo5dJ2q6jCyPDst8k426gye+Fg+CxSPkv7fmlTT2DDD3blRDZ6s7NWrEcQqNLEUC/4FgGtYeyUv1ZSe5YKMW2FYhwGbR46sac43eWMe2hutOE6rfCAeYXJS2TOyvsMsQjm17dxYpkfy6Fogwvj7g7/c/Q6G+ae6zByAsn2WVLw==";
     // The same over base64(body), as Adobe's webhook samples verify it.
     const SIGNATURE_OF_BASE64: &str = "aFt6SObQ5/oyXS2DWqzqYA2Zi/4KXM1l8g+ZPaFN2ToKcK8rEe+Dya//2Z3OR9HhN9TwTV4oLsW9GP4wdRIBpWvvlvOENIs3KWAzB+22gnhy8tyCSZLlEaYn+JU51Y8g0ndcXVpvtHkyZy7dMvxIqf212wGVOTCjYc3qE1+sz/wv6twwaynmHN0xWD0bAiYztJQLdrGdhxv2wpcn5OwwPLCAwxupf0IebKphtwmhKzygxDcKEHtEYrxe1VAMw4qdhUfwT966em3yaQb91Celc3B2cX6xosxOvyh/Airtf6WE9fOr05nallu+A41yPINBh1YoLAoDyndnLGl7zo1eMw==";
-
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn check(
         headers: &[(String, String)],

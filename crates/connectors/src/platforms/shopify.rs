@@ -313,6 +313,7 @@ fn buyer(mut event: Normalized, resource: Resource) -> Normalized {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::headers;
     use crate::{Customer, Hint};
 
     // Computed independently: printf '%s' "$BODY" | openssl dgst -sha256 -hmac hush -binary
@@ -321,13 +322,6 @@ mod tests {
     const BODY: &[u8] =
         br#"{"id":820982911946154508,"email":"jon@example.com","total_price":"199.00"}"#;
     const SIGNATURE_VALUE: &str = "19sb4TQ53/TxxyK6YcMtX+aMrJyVgshiuMO90SUSl08=";
-
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn check(headers: &[(String, String)], body: &[u8], secret: &str) -> Result<(), Rejection> {
         let delivery = Delivery {

@@ -301,6 +301,7 @@ fn thin(mut event: Normalized, body: &[u8], resource: &str) -> Result<Normalized
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platforms::test_support::headers;
     use crate::{Customer, Hint};
 
     // Computed independently: printf '%s' "$BODY" | openssl dgst -sha256 -hmac 'p&ss<w"rd' -binary
@@ -309,13 +310,6 @@ mod tests {
     const STORED_SECRET: &str = "p&amp;ss&lt;w&quot;rd";
     const BODY: &[u8] = br#"{"id":727,"status":"processing","total":"29.35"}"#;
     const SIGNATURE_VALUE: &str = "9j9l9LY/SYSAYN6jKENeOdGWvikOZmYz54tNBJ/zIC8=";
-
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     fn check(headers: &[(String, String)], body: &[u8], secret: &str) -> Result<(), Rejection> {
         let delivery = Delivery {
