@@ -57,6 +57,7 @@ struct Raw {
     log_level: String,
     api_body_limit: usize,
     webhook_body_limit: usize,
+    dashboard_dir: PathBuf,
     login_max_failures: u32,
     login_window_secs: u64,
     session_ttl_hours: i64,
@@ -116,6 +117,10 @@ pub struct Settings {
     pub api_body_limit: usize,
     /// Largest webhook delivery accepted.
     pub webhook_body_limit: usize,
+    /// Where the built dashboard bundle is served from.
+    pub dashboard_dir: PathBuf,
+    /// Running as `concord demo`: connections show the simulator behind them.
+    pub demo: bool,
     /// Failed sign-ins allowed per email within the window.
     pub login_max_failures: u32,
     /// The sign-in rate-limit window.
@@ -271,6 +276,8 @@ impl Settings {
             log_level: raw.log_level,
             api_body_limit: raw.api_body_limit,
             webhook_body_limit: raw.webhook_body_limit,
+            dashboard_dir: raw.dashboard_dir,
+            demo: false,
             login_max_failures: raw.login_max_failures,
             login_window_secs: raw.login_window_secs,
             session_ttl_hours: raw.session_ttl_hours,

@@ -80,6 +80,22 @@ impl Platform {
         Platform::StandardWebhooks,
     ];
 
+    /// A point-of-sale system (its sales happen in a store), as opposed to an online
+    /// channel, a payment processor or an accounting system.
+    pub fn is_point_of_sale(self) -> bool {
+        matches!(
+            self,
+            Self::Square
+                | Self::LightspeedX
+                | Self::LightspeedR
+                | Self::Clover
+                | Self::Revel
+                | Self::SapCco
+                | Self::Zettle
+                | Self::Toast
+        )
+    }
+
     /// The slug (`shopify`, `lightspeed-r`, `standard-webhooks`, …).
     pub fn slug(self) -> &'static str {
         match self {

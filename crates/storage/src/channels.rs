@@ -48,6 +48,8 @@ pub struct Connection {
     pub rules: ChannelRules,
     /// The locations whose stock this channel sells.
     pub sourcing: Vec<LocationId>,
+    /// The platform API's address, once access is set.
+    pub base_url: Option<String>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
@@ -115,6 +117,7 @@ impl Scoped<'_> {
             status: "pending".to_owned(),
             rules: ChannelRules::default(),
             sourcing: Vec::new(),
+            base_url: None,
             created_at: now(),
         };
         connection::Entity::insert(connection::ActiveModel {
@@ -279,6 +282,7 @@ pub(crate) async fn load_connections(
                     cap,
                 },
                 sourcing,
+                base_url: r.base_url,
                 created_at: r.created_at,
             })
         })

@@ -6,12 +6,14 @@
 //! each scoped transaction also sets `concord.tenant_id`, which row-level security enforces
 //! as a second wall.
 
+mod analytics;
 mod catalog;
 mod channels;
 mod decode;
 mod entity;
 mod error;
 mod events;
+mod health;
 mod identity;
 mod intake;
 mod inventory;
@@ -31,10 +33,12 @@ mod tenancy;
 pub mod test_support;
 mod transfer;
 
+pub use analytics::{ChannelSales, DaySales, Sales};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
+pub use health::{ConnectionHealth, TenantHealth};
 pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget, NewInbound};
 pub use inventory::{InventoryQuery, InventoryRow};
 pub use jobs::{Job, Progress};

@@ -3,13 +3,14 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use concord_connectors::{Platform, api};
 use concord_domain::{
     ConnectionId, LocationId, Permission, ValidationError,
     availability::{AllocationCap, ChannelRules},
     ledger::LocationKind,
     validate::parse_label,
 };
-use concord_storage::{Connection, Location};
+use concord_storage::{Connection, ConnectionHealth, Location};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -90,8 +91,73 @@ pub struct ConnectionOut {
     pub status: String,
     /// Offer settings.
     pub settings: ConnectionSettings,
+    /// When Concord last wrote to the platform, applied a delivery from it or finished a
+    /// job on it.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Seconds the oldest delivery not yet applied has waited; absent when none waits.
+    pub lag_seconds: Option<i64>,
+    /// The platform's rate limit as Concord's shared bucket sees it now.
+    pub rate_headroom: Option<HeadroomOut>,
+    /// Offers whose last write to the platform failed.
+    pub push_errors: i64,
+    /// The simulator behind the connection (`concord demo` only).
+    pub simulator_url: Option<String>,
     /// Added.
     pub created_at: DateTime<Utc>,
+}
+
+/// Requests a platform's rate limit allows right now.
+#[derive(Serialize, ToSchema)]
+pub struct HeadroomOut {
+    /// Calls available now.
+    pub available: f64,
+    /// The most it holds.
+    pub burst: f64,
+}
+
+impl ConnectionOut {
+    /// A connection with its sync health and rate-limit headroom.
+    async fn with_health(
+        state: &AppState,
+        connection: Connection,
+        health: Option<&ConnectionHealth>,
+    ) -> Self {
+        let headroom = match connection
+            .platform
+            .parse::<Platform>()
+            .ok()
+            .and_then(api::connector)
+        {
+            Some(connector) => {
+                let limits = connector.limits();
+                state
+                    .gate
+                    .headroom(connection.id.as_str(), limits)
+                    .await
+                    .map(|available| HeadroomOut {
+                        available,
+                        burst: limits.burst,
+                    })
+            }
+            None => None,
+        };
+        let simulator_url = state
+            .settings
+            .demo
+            .then(|| connection.base_url.clone())
+            .flatten();
+        let health = health.cloned().unwrap_or_default();
+        Self {
+            last_sync_at: health.last_sync_at,
+            lag_seconds: health
+                .oldest_pending_at
+                .map(|at| (Utc::now() - at).num_seconds().max(0)),
+            rate_headroom: headroom,
+            push_errors: health.push_errors,
+            simulator_url,
+            ..connection.into()
+        }
+    }
 }
 
 impl From<Connection> for ConnectionOut {
@@ -106,6 +172,11 @@ impl From<Connection> for ConnectionOut {
                 allocation_cap: c.rules.cap,
                 sourcing: c.sourcing.into_iter().map(String::from).collect(),
             },
+            last_sync_at: None,
+            lag_seconds: None,
+            rate_headroom: None,
+            push_errors: 0,
+            simulator_url: None,
             created_at: c.created_at,
         }
     }
@@ -156,15 +227,14 @@ pub async fn list_connections(
     state: web::Data<AppState>,
     access: TenantAccess,
 ) -> ApiResult<web::Json<Vec<ConnectionOut>>> {
-    Ok(web::Json(
-        access
-            .repos(&state)
-            .connections()
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    let repos = access.repos(&state);
+    let health = repos.connection_health().await?;
+    let mut out = Vec::new();
+    for c in repos.connections().await? {
+        let h = health.get(&c.id);
+        out.push(ConnectionOut::with_health(&state, c, h).await);
+    }
+    Ok(web::Json(out))
 }
 
 /// Adds a connection in `pending` status (owner, admin); onboarding completes it.
@@ -202,9 +272,28 @@ pub async fn get_connection(
     path: web::Path<(String, String)>,
 ) -> ApiResult<web::Json<ConnectionOut>> {
     let id: ConnectionId = path_id(&path.1)?;
+    let repos = access.repos(&state);
+    let connection = repos.connection(&id).await?;
+    let health = repos.connection_health().await?;
     Ok(web::Json(
-        access.repos(&state).connection(&id).await?.into(),
+        ConnectionOut::with_health(&state, connection, health.get(&id)).await,
     ))
+}
+
+/// Disconnects an account (owner, admin): Concord forgets its credentials and webhook
+/// secret, stops reading and writing it, and refuses its deliveries. History stays.
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}", tag = "connections",
+    params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn disconnect(
+    state: web::Data<AppState>,
+    access: TenantAccess,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    access.require(Permission::ManageTenant)?;
+    let id: ConnectionId = path_id(&path.1)?;
+    access.repos(&state).disconnect(&id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Sets a connection's sourcing locations, buffer and cap, and recomputes its offers

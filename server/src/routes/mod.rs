@@ -1,10 +1,12 @@
 //! HTTP routes: JSON under `/api/v1`, health and metrics at the root, the OpenAPI document
 //! and its docs UI under `/api`.
 
+pub mod analytics;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
+pub mod dashboard;
 pub mod files;
 pub mod health;
 pub mod inventory;
@@ -31,6 +33,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 web::resource("/invitations/accept").route(web::post().to(invitations::accept)),
             )
             .service(web::resource("/tenants").route(web::post().to(tenants::create)))
+            .service(web::resource("/portfolio").route(web::get().to(tenants::portfolio)))
+            .service(
+                web::resource("/tenants/{tenant_id}/analytics/sales")
+                    .route(web::get().to(analytics::sales)),
+            )
             .service(
                 web::resource("/tenants/{tenant_id}")
                     .route(web::get().to(tenants::get))
@@ -113,7 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
             )
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}")
-                    .route(web::get().to(channels::get_connection)),
+                    .route(web::get().to(channels::get_connection))
+                    .route(web::delete().to(channels::disconnect)),
             )
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/settings")
@@ -205,7 +213,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                     .route(web::post().to(webhooks::replay)),
             ),
     )
-    .service(web::resource("/").route(web::get().to(home)))
     .service(
         web::resource("/webhooks/{platform}/{connection_id}")
             .app_data(web::PayloadConfig::new(webhook_limit))
@@ -216,13 +223,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
     .service(web::resource("/readyz").route(web::get().to(health::readyz)))
     .service(web::resource("/metrics").route(web::get().to(health::metrics)));
     openapi::configure(cfg);
-}
-
-/// The site root: the API docs, until the dashboard is served here.
-async fn home() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Found()
-        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
-        .finish()
+    dashboard::configure(cfg);
 }
 
 /// Parses an id from a path segment; a malformed id names nothing, so it is a 404.

@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, auth, catalog, channels, files, health, inventory, invitations, live, members,
-    orders, sync, tenants, webhooks,
+    analytics, api_tokens, auth, catalog, channels, files, health, inventory, invitations, live,
+    members, orders, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -24,7 +24,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
     paths(
         health::healthz, health::readyz, health::metrics,
         auth::signup, auth::login, auth::logout, auth::me,
-        tenants::create, tenants::get, tenants::update,
+        tenants::create, tenants::get, tenants::update, tenants::portfolio, analytics::sales,
         members::list, members::get, members::update, members::remove,
         invitations::list, invitations::create, invitations::revoke, invitations::accept,
         api_tokens::list, api_tokens::create, api_tokens::revoke,
@@ -32,7 +32,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         catalog::product_skus, catalog::create_sku, catalog::get_sku,
         inventory::list, inventory::movements, inventory::adjust, inventory::transfer,
         channels::list_locations, channels::create_location, channels::list_connections,
-        channels::create_connection, channels::get_connection, channels::configure_connection,
+        channels::create_connection, channels::get_connection, channels::configure_connection, channels::disconnect,
         sync::set_access, sync::sync_listings, sync::list_listings, sync::map_listing,
         sync::start_reconcile, sync::list_jobs, sync::start_oauth, sync::oauth_callback, sync::register_webhooks,
         sync::platform_locations, sync::map_location,

@@ -157,3 +157,57 @@ pub async fn update(
     let tenant = repos.tenant().await?;
     Ok(web::Json(TenantOut::new(tenant, access.scope.role())))
 }
+
+/// One organization's health, for the portfolio overview.
+#[derive(Serialize, ToSchema)]
+pub struct HealthOut {
+    /// `tnt_…`
+    #[schema(value_type = String)]
+    pub tenant_id: TenantId,
+    /// Connections in all.
+    pub connections: i64,
+    /// Active connections with no failed writes.
+    pub connections_ok: i64,
+    /// SKUs some channel shows differently.
+    pub discrepancies: i64,
+    /// Orders on hold.
+    pub holds: i64,
+    /// Deliveries given up on.
+    pub dead_letters: i64,
+    /// The latest sync of any connection.
+    pub last_sync_at: Option<DateTime<Utc>>,
+}
+
+/// Every organization the caller belongs to (an API token: its own), with its health:
+/// connections OK, discrepancies, holds, dead letters, last sync.
+#[utoipa::path(get, path = "/api/v1/portfolio", tag = "tenants",
+    responses((status = 200, body = Vec<HealthOut>), (status = 401, body = ErrorBody)))]
+pub async fn portfolio(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> ApiResult<web::Json<Vec<HealthOut>>> {
+    let scopes = match &caller {
+        Caller::Token { scope, .. } => vec![scope.clone()],
+        Caller::Session { user, .. } => {
+            let mut scopes = Vec::new();
+            for m in state.store.memberships_of(&user.id).await? {
+                scopes.push(state.store.authorize(&user.id, &m.tenant_id).await?);
+            }
+            scopes
+        }
+    };
+    let mut out = Vec::with_capacity(scopes.len());
+    for scope in &scopes {
+        let h = state.store.scoped(scope).tenant_health().await?;
+        out.push(HealthOut {
+            tenant_id: scope.tenant_id().clone(),
+            connections: h.connections,
+            connections_ok: h.connections_ok,
+            discrepancies: h.discrepancies,
+            holds: h.holds,
+            dead_letters: h.dead_letters,
+            last_sync_at: h.last_sync_at,
+        });
+    }
+    Ok(web::Json(out))
+}

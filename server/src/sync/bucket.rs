@@ -32,6 +32,20 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait
 ";
 
+/// Reads `KEYS[1]` without taking: the tokens available now, in thousandths (0 while
+/// `KEYS[2]` pauses it). ARGV: burst, tokens per second.
+const PEEK: &str = r"
+if redis.call('PTTL', KEYS[2]) > 0 then return 0 end
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+return math.floor(math.min(burst, tokens + math.max(0, now - at) * rate / 1000) * 1000)
+";
+
 /// The shared request budget of every connection.
 #[derive(Clone)]
 pub enum RateGate {
@@ -112,6 +126,37 @@ impl RateGate {
                         (1.0 - bucket.tokens) / limits.per_second.max(f64::MIN_POSITIVE),
                     ))
                 }
+            }
+        }
+    }
+
+    /// The requests `key`'s bucket would allow right now, without taking any (0 while
+    /// paused; `None` when Redis cannot be asked).
+    pub async fn headroom(&self, key: &str, limits: Limits) -> Option<f64> {
+        match self {
+            Self::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let thousandths: u64 = Script::new(PEEK)
+                    .key(format!("{prefix}:{key}"))
+                    .key(format!("{prefix}:{key}:pause"))
+                    .arg(limits.burst)
+                    .arg(limits.per_second)
+                    .invoke_async(&mut conn)
+                    .await
+                    .ok()?;
+                Some(thousandths as f64 / 1000.0)
+            }
+            Self::Memory(buckets) => {
+                let now = Instant::now();
+                let buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(bucket) = buckets.get(key) else {
+                    return Some(limits.burst);
+                };
+                if bucket.paused_until.is_some_and(|u| u > now) {
+                    return Some(0.0);
+                }
+                let elapsed = now.duration_since(bucket.at).as_secs_f64();
+                Some((bucket.tokens + elapsed * limits.per_second).min(limits.burst))
             }
         }
     }

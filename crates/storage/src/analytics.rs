@@ -1,0 +1,141 @@
+//! Sales analytics: store and online orders merged, per channel and per day.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+
+use crate::{
+    Scoped,
+    entity::{order, order_line, refund},
+    error::Result,
+};
+
+/// One channel's sales in a currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelSales {
+    /// The channel (`con_…`).
+    pub connection_id: String,
+    /// ISO currency.
+    pub currency: String,
+    /// Orders placed (cancelled ones excluded).
+    pub orders: i64,
+    /// Units on those orders.
+    pub units: i64,
+    /// Their totals, in minor units.
+    pub revenue_minor: i64,
+    /// Refunded on those orders, in minor units.
+    pub refunded_minor: i64,
+}
+
+/// One UTC day's sales in a currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaySales {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// ISO currency.
+    pub currency: String,
+    /// Orders placed.
+    pub orders: i64,
+    /// Their totals, in minor units.
+    pub revenue_minor: i64,
+}
+
+/// Sales since a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sales {
+    /// Per channel and currency.
+    pub by_channel: Vec<ChannelSales>,
+    /// Per day and currency, oldest first.
+    pub by_day: Vec<DaySales>,
+}
+
+impl Scoped<'_> {
+    /// Orders placed at or after `since` (not cancelled), summed per channel and per day.
+    pub async fn sales_since(&self, since: DateTime<Utc>) -> Result<Sales> {
+        let txn = self.begin().await?;
+        let orders: Vec<(String, String, String, i64, DateTime<Utc>)> = self
+            .select::<order::Entity>()
+            .select_only()
+            .columns([
+                order::Column::Id,
+                order::Column::ConnectionId,
+                order::Column::Currency,
+                order::Column::TotalMinor,
+            ])
+            .column(order::Column::PlacedAt)
+            .filter(order::Column::PlacedAt.gte(since))
+            .filter(order::Column::Status.ne("cancelled"))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let units: BTreeMap<String, i64> = self
+            .select::<order_line::Entity>()
+            .select_only()
+            .column(order_line::Column::OrderId)
+            .column_as(order_line::Column::Quantity.sum(), "units")
+            .filter(order_line::Column::OrderId.in_subquery(order_ids_since(self, since)))
+            .group_by(order_line::Column::OrderId)
+            .into_tuple::<(String, Option<i64>)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|(id, n)| (id, n.unwrap_or_default()))
+            .collect();
+        let refunded: BTreeMap<String, i64> = self
+            .select::<refund::Entity>()
+            .select_only()
+            .column(refund::Column::OrderId)
+            .column_as(refund::Column::AmountMinor.sum(), "refunded")
+            .filter(refund::Column::OrderId.in_subquery(order_ids_since(self, since)))
+            .group_by(refund::Column::OrderId)
+            .into_tuple::<(String, Option<i64>)>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|(id, n)| (id, n.unwrap_or_default()))
+            .collect();
+        txn.commit().await?;
+        let mut channels: BTreeMap<(String, String), ChannelSales> = BTreeMap::new();
+        let mut days: BTreeMap<(String, String), DaySales> = BTreeMap::new();
+        for (id, connection_id, currency, total, placed_at) in orders {
+            let c = channels
+                .entry((connection_id.clone(), currency.clone()))
+                .or_insert_with(|| ChannelSales {
+                    connection_id,
+                    currency: currency.clone(),
+                    ..ChannelSales::default()
+                });
+            c.orders += 1;
+            c.units += units.get(&id).copied().unwrap_or_default();
+            c.revenue_minor += total;
+            c.refunded_minor += refunded.get(&id).copied().unwrap_or_default();
+            let day = placed_at.format("%Y-%m-%d").to_string();
+            let d = days
+                .entry((day.clone(), currency.clone()))
+                .or_insert_with(|| DaySales {
+                    day,
+                    currency,
+                    ..DaySales::default()
+                });
+            d.orders += 1;
+            d.revenue_minor += total;
+        }
+        Ok(Sales {
+            by_channel: channels.into_values().collect(),
+            by_day: days.into_values().collect(),
+        })
+    }
+}
+
+fn order_ids_since(
+    scoped: &Scoped<'_>,
+    since: DateTime<Utc>,
+) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(order::Column::Id)
+        .from(order::Entity)
+        .and_where(order::Column::TenantId.eq(scoped.tenant_id().as_str()))
+        .and_where(order::Column::PlacedAt.gte(since))
+        .to_owned()
+}
