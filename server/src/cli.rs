@@ -25,6 +25,23 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try Concord with no setup: SQLite in --data-dir, the dashboard, simulated platforms
+    /// connected to a demo shop, and sales at a human pace. Ctrl-C stops; the same
+    /// --data-dir resumes.
+    Demo {
+        /// The dashboard's port; the simulators take the next five.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Where the demo keeps its database and secrets.
+        #[arg(long, value_name = "DIR", default_value = "concord-demo")]
+        data_dir: PathBuf,
+        /// No generated sales, refunds or edits.
+        #[arg(long)]
+        no_traffic: bool,
+        /// Where the built dashboard is.
+        #[arg(long, value_name = "DIR", default_value = "frontend/dist")]
+        dashboard_dir: PathBuf,
+    },
     /// Run the HTTP API (and, without Redis, the worker in the same process).
     Serve {
         /// Listen address; overrides `bind` from the configuration.
@@ -139,6 +156,21 @@ impl Cli {
                 WebhookCommand::Parse(args) => webhook_cli::parse(args),
             });
         }
+        if let Command::Demo {
+            port,
+            data_dir,
+            no_traffic,
+            dashboard_dir,
+        } = self.command
+        {
+            let args = crate::demo::DemoArgs {
+                port,
+                data_dir,
+                no_traffic,
+                dashboard_dir,
+            };
+            return crate::demo::run(args).await.map(|()| ExitCode::SUCCESS);
+        }
         self.run_with_settings().await.map(|()| ExitCode::SUCCESS)
     }
 
@@ -198,7 +230,9 @@ impl Cli {
                 println!("re-sealed {resealed} secret(s) under the current key");
                 Ok(())
             }
-            Command::Webhook { .. } => unreachable!("handled before loading the configuration"),
+            Command::Webhook { .. } | Command::Demo { .. } => {
+                unreachable!("handled before loading the configuration")
+            }
             Command::Migrate { database_url } => {
                 if let Some(url) = database_url {
                     settings.database_url = url;

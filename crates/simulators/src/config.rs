@@ -74,6 +74,8 @@ impl SimConfig {
         };
         let webhook_secret = match platform {
             Platform::Stripe => "whsec_concordsimulator",
+            // Shopify signs an app's webhooks with the app's client secret.
+            Platform::Shopify => "concord-sim-client-secret",
             _ => "concord-sim-webhook-secret",
         };
         Self {

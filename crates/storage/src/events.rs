@@ -486,6 +486,19 @@ impl Ctx<'_> {
             // Recorded as the channel's figure; a difference shows as a discrepancy.
             StockReport::Baseline => Ok(Applied::default()),
             StockReport::Expected => Ok(ignored(format!("{sku}: the figure Concord expected"))),
+            StockReport::Edited { .. } if found.is_kit => {
+                // A kit's stock is its components': Concord writes its own figure back.
+                availability::Entity::update_many()
+                    .col_expr(availability::Column::PushDue, Expr::value(true))
+                    .filter(availability::Column::TenantId.eq(self.tenant()))
+                    .filter(availability::Column::SkuId.eq(found.id.as_str()))
+                    .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+                    .exec(self.txn)
+                    .await?;
+                Ok(ignored(format!(
+                    "{sku} is a kit: its stock is its components', so Concord's figure is written back"
+                )))
+            }
             StockReport::Edited { delta } => {
                 self.adjust(
                     &found.id,

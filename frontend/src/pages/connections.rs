@@ -253,6 +253,7 @@ fn ConnectForm(
                 "Platform"
                 <select
                     name="platform"
+                    aria-label="Platform"
                     disabled=move || reconnect.get().is_some()
                     prop:value=move || platform.get()
                     on:change=move |e| platform.set(event_target_value(&e))

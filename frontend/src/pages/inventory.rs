@@ -125,8 +125,9 @@ pub fn InventoryPage() -> impl IntoView {
                 if p.items.is_empty() {
                     return empty("No SKU matches. Import a catalog or clear the filters.");
                 }
-                let channels = match connections.state.get() {
-                    Load::Ready(c) => c,
+                // Payment processors hold no stock: no column for them.
+                let channels: Vec<Connection> = match connections.state.get() {
+                    Load::Ready(c) => c.into_iter().filter(|c| c.platform != "stripe").collect(),
                     _ => Vec::new(),
                 };
                 let next = p.next_cursor.clone();

@@ -113,7 +113,7 @@ pub fn PortfolioPage() -> impl IntoView {
                 },
             )}
             <h2>"New organization"</h2>
-            <form class="inline" on:submit=create>
+            <form class="inline" on:submit=create aria-label="New organization">
                 <label>
                     "Name"
                     <input
