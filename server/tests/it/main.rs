@@ -19,4 +19,5 @@ mod redis_only;
 mod stripe_endpoint;
 mod sync;
 mod tokens;
+mod variations;
 mod webhooks;
