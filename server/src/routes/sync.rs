@@ -586,7 +586,7 @@ pub struct WebhooksOut {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhooks", tag = "connections",
     params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 201, body = WebhooksOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not connected yet, or a platform without webhooks (polled)"),
+        (status = 409, body = ErrorBody, description = "Not connected yet, a platform without webhooks (polled), or one signing with a secret Concord does not hold"),
         (status = 502, body = ErrorBody, description = "The platform refused")))]
 pub async fn register_webhooks(
     state: web::Data<AppState>,
@@ -605,13 +605,32 @@ pub async fn register_webhooks(
         .register_webhooks(call.session(&state.http), &url, &offered)
         .await
         .map_err(platform_error)?;
-    if let Some(secret) = secret {
-        repos
-            .set_webhook_secret(
-                &id,
-                state.secrets.seal(&secret).map_err(ApiError::internal)?,
-            )
-            .await?;
+    match secret {
+        Some(secret) => {
+            repos
+                .set_webhook_secret(
+                    &id,
+                    state.secrets.seal(&secret).map_err(ApiError::internal)?,
+                )
+                .await?
+        }
+        // The platform signs with a secret Concord should already hold (an endpoint kept
+        // from an earlier registration): without it no delivery would verify.
+        None if state
+            .store
+            .intake_target(&id)
+            .await?
+            .sealed_secret
+            .is_none() =>
+        {
+            return Err(ApiError::conflict(format!(
+                "{platform} signs its deliveries to {url} with a secret Concord does not hold \
+                 (Stripe shows an endpoint's secret only when it is created): give it as \
+                 webhook_secret in PUT …/access, or delete the subscription on {platform} and \
+                 register again"
+            )));
+        }
+        None => {}
     }
     Ok(HttpResponse::Created().json(WebhooksOut { url }))
 }

@@ -238,6 +238,48 @@ async fn concord_registers_one_stripe_endpoint_and_payments_arrive_signed_with_i
             .all(|d| d["status"] == "processed" && d["external_id"] != "evt_forged"),
         "every stored delivery verified and applied"
     );
+
+    // A connection whose address already has an endpoint on the account (made by hand in
+    // the Dashboard, say) cannot learn its secret: Stripe shows it only at creation.
+    // Concord keeps the endpoint and says so, instead of storing nothing and refusing
+    // every delivery.
+    let orphan = live
+        .new_connection(Platform::Stripe, "Stripe again", false)
+        .await;
+    let access = live
+        .app
+        .send(
+            Method::PUT,
+            &format!("{}/connections/{orphan}/access", live.base),
+            Some(json!({ "base_url": stripe.base_url(),
+                         "credentials": { "api_key": stripe.access_token() } })),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(access.status, StatusCode::NO_CONTENT, "{}", access.text);
+    let orphan_url = format!("http://127.0.0.1:{}/webhooks/stripe/{orphan}", live.port);
+    stripe_post(
+        &live,
+        &stripe,
+        "/webhook_endpoints",
+        &[("url", orphan_url.as_str()), ("enabled_events[]", "*")],
+    )
+    .await;
+    let refused = live
+        .app
+        .post(
+            &format!("{}/connections/{orphan}/webhooks", live.base),
+            json!({}),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("webhook_secret"), "{}", refused.text);
+    assert_eq!(
+        endpoints(&live, &stripe).await.len(),
+        2,
+        "nothing more created"
+    );
     live.finish().await;
 }
 
