@@ -114,6 +114,27 @@ pub(crate) fn offer(row: &Value, connection: &str) -> Option<i64> {
         .as_i64()
 }
 
+/// Waits until Concord has written its first offer to `connection` (so no initial write
+/// races the sales that follow).
+pub(crate) async fn confirmed(live: &Live, connection: &str) {
+    eventually("the first offer confirmed", DEADLINE, || async {
+        let row = ledger(live).await;
+        let confirmed = row["availability"].as_array().is_some_and(|all| {
+            all.iter().any(|a| {
+                a["connection_id"] == connection
+                    && a["reported"].is_i64()
+                    && a["reported"] == a["available"]
+            })
+        });
+        if confirmed {
+            Ok(())
+        } else {
+            Err(row.to_string())
+        }
+    })
+    .await;
+}
+
 /// The order of `connection` whose platform id is `external_id`, with its detail.
 pub(crate) async fn order_detail(
     live: &Live,

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::{
     harness::str_at,
     platforms::{
-        DEADLINE, all_processed, captured, deliveries, eventually, ledger, offer, order_detail,
-        orders_named, stripe_post,
+        DEADLINE, all_processed, captured, confirmed, deliveries, eventually, ledger, offer,
+        order_detail, orders_named, stripe_post,
     },
     sync::Live,
 };
@@ -131,6 +131,7 @@ async fn paid_order(live: &Live, order_id: &str, intent: &str) -> Value {
 async fn concord_registers_one_stripe_endpoint_and_payments_arrive_signed_with_its_secret() {
     let live = Live::start().await;
     let (shopify, shopify_id) = live.connect(Platform::Shopify, 10).await;
+    confirmed(&live, &shopify_id).await;
     let (stripe, stripe_id) = stripe_by_key(&live).await;
     assert!(endpoints(&live, &stripe).await.is_empty());
 
@@ -209,12 +210,30 @@ async fn concord_registers_one_stripe_endpoint_and_payments_arrive_signed_with_i
     }
     assert_eq!(request.send().await.expect("forged").status().as_u16(), 401);
 
-    // Registering again keeps the one endpoint and the secret Concord holds: a refund
-    // still arrives verified and reaches the same order.
+    // Someone disables the endpoint in the Dashboard and trims its events. Registering
+    // again keeps the one endpoint and the secret Concord holds, enables it and restores
+    // the events: a refund arrives verified and reaches the same order.
+    let endpoint_id = str_at(endpoint, "/id");
+    let trimmed = stripe_post(
+        &live,
+        &stripe,
+        &format!("/webhook_endpoints/{endpoint_id}"),
+        &[
+            ("enabled_events[]", "charge.succeeded"),
+            ("disabled", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(trimmed["status"], "disabled", "{trimmed}");
     assert_eq!(register(&live, &stripe_id).await, url);
     let again = endpoints(&live, &stripe).await;
     assert_eq!(again.len(), 1, "no second endpoint: {again:?}");
     assert_eq!(again[0]["id"], endpoint["id"]);
+    assert_eq!(again[0]["status"], "enabled", "{again:?}");
+    let restored = again[0]["enabled_events"].as_array().expect("events");
+    for wanted in ["charge.succeeded", "charge.refunded", "refund.created"] {
+        assert!(restored.iter().any(|e| e == wanted), "{wanted}: {again:?}");
+    }
     stripe_post(
         &live,
         &stripe,
@@ -231,13 +250,11 @@ async fn concord_registers_one_stripe_endpoint_and_payments_arrive_signed_with_i
     })
     .await;
     assert_eq!(refunded["amount_minor"], 500, "{refunded}");
-    assert!(
-        deliveries(&live, &stripe_id)
-            .await
-            .iter()
-            .all(|d| d["status"] == "processed" && d["external_id"] != "evt_forged"),
-        "every stored delivery verified and applied"
-    );
+    // The payment's two events and the refund's two (refund.created, charge.refunded)
+    // came by webhook, all verified and applied; the forgery was never stored.
+    let stored = all_processed(&live, &stripe_id, 4).await;
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    assert!(stored.iter().all(|d| d["external_id"] != "evt_forged"));
 
     // A connection whose address already has an endpoint on the account (made by hand in
     // the Dashboard, say) cannot learn its secret: Stripe shows it only at creation.
@@ -306,6 +323,7 @@ async fn finished_job(live: &Live, id: &str) -> Value {
 async fn stripe_connections_skip_the_stock_paths_and_polling_brings_missed_payments() {
     let live = Live::start().await;
     let (shopify, shopify_id) = live.connect(Platform::Shopify, 10).await;
+    confirmed(&live, &shopify_id).await;
     let (stripe, stripe_id) = stripe_by_key(&live).await;
 
     // Stripe lists no items and no locations: a conflict that says so, not a platform error.

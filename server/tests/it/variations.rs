@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     harness::str_at,
-    platforms::{DEADLINE, eventually, order_detail, stock_of},
+    platforms::{DEADLINE, confirmed, eventually, order_detail, stock_of},
     sync::Live,
 };
 
@@ -66,7 +66,8 @@ async fn shows(live: &Live, sim: &RunningSim, sku: &str, expected: i64) {
 #[actix_web::test]
 async fn a_variation_sold_on_woocommerce_lowers_stock_elsewhere_and_sales_elsewhere_reach_it() {
     let live = Live::start().await;
-    let (shopify, _) = live.connect(Platform::Shopify, 10).await;
+    let (shopify, shopify_id) = live.connect(Platform::Shopify, 10).await;
+    confirmed(&live, &shopify_id).await;
     let mut config = SimConfig::new(Platform::WooCommerce);
     config.seed = variable_catalog();
     config.time_scale = 0.001;
