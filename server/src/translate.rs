@@ -53,10 +53,13 @@ pub fn translate(
             event,
         }))
     };
+    // The listing the item is matched to (by SKU code, barcode or by hand) names the SKU;
+    // the code the platform prints is used only for items Concord has not matched.
     let sku_of = |sku: &Option<String>, item: &Option<String>| {
-        sku.clone()
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| skus.get(item.as_deref()?).cloned())
+        item.as_deref()
+            .and_then(|i| skus.get(i))
+            .cloned()
+            .or_else(|| sku.clone().filter(|s| !s.trim().is_empty()))
     };
     match event.kind {
         Kind::Hint => match event.hint {
@@ -323,6 +326,29 @@ mod tests {
             translate(order(), "d1", 0, &HashMap::new(), at()),
             Translated::Wait(_)
         ));
+    }
+
+    #[test]
+    fn a_matched_listing_names_the_sku_whatever_code_the_platform_prints() {
+        // A WooCommerce variation matched by barcode, whose SKU code differs from Concord's.
+        let mut sale = order();
+        sale.lines[1].sku = Some("MV-VELVET-DVD".into());
+        sale.lines[1].external_item_id = Some("9000001:12".into());
+        let skus = HashMap::from([("9000001:12".to_owned(), "MV-DVD".to_owned())]);
+        let Translated::Apply(event) = translate(sale, "d1", 0, &skus, at()) else {
+            panic!("applied");
+        };
+        let CommerceEvent::OrderPlaced(snapshot) = event.event else {
+            panic!("placed");
+        };
+        assert_eq!(
+            snapshot.lines[0].sku, "DVD-1",
+            "unmatched: the printed code"
+        );
+        assert_eq!(
+            snapshot.lines[1].sku, "MV-DVD",
+            "matched: the listing's SKU"
+        );
     }
 
     #[test]

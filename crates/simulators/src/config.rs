@@ -117,6 +117,14 @@ pub struct SeedProduct {
     /// `quantity` unless named here).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub at_locations: BTreeMap<String, i64>,
+    /// The title of the product this SKU is one variant of: SKUs naming the same parent are
+    /// the variations of one variable product on WooCommerce; the other simulators list
+    /// each SKU on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// What tells this variant from its siblings (`Blu-ray`), shown as its attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 impl SeedProduct {
@@ -137,7 +145,16 @@ impl SeedProduct {
             currency: currency.into(),
             quantity,
             at_locations: BTreeMap::new(),
+            parent: None,
+            variant: None,
         }
+    }
+
+    /// This SKU as the `variant` (`Blu-ray`) of the variable product titled `parent`.
+    pub fn variant_of(mut self, parent: impl Into<String>, variant: impl Into<String>) -> Self {
+        self.parent = Some(parent.into());
+        self.variant = Some(variant.into());
+        self
     }
 }
 
@@ -151,7 +168,9 @@ pub struct RateLimit {
 }
 
 /// A demo catalog of `count` DVD and Blu-ray titles with valid EAN-13 barcodes, prices from
-/// 9.99 to 29.99 in `currency`, and 5 to 24 units each; the same every time.
+/// 9.99 to 29.99 in `currency`, and 5 to 24 units each; the same every time. The first
+/// title comes on DVD and Blu-ray, the two variants of one product (a variable product on
+/// WooCommerce).
 pub fn demo_catalog(count: usize, currency: &str) -> Vec<SeedProduct> {
     const FIRST: [&str; 12] = [
         "Midnight", "Silver", "Crimson", "Northern", "Velvet", "Electric", "Hidden", "Golden",
@@ -161,7 +180,9 @@ pub fn demo_catalog(count: usize, currency: &str) -> Vec<SeedProduct> {
         "Harbour", "Highway", "Orchid", "Lights", "Frontier", "Garden", "Signal", "Empire",
         "River", "Mirror", "Summer", "Machine",
     ];
-    (0..count)
+    // The first title's Blu-ray twin takes one of the `count` places.
+    let twin = count > 1;
+    let mut catalog: Vec<SeedProduct> = (0..count - usize::from(twin))
         .map(|i| {
             let n = i as u64 + 1;
             let title = format!(
@@ -174,19 +195,35 @@ pub fn demo_catalog(count: usize, currency: &str) -> Vec<SeedProduct> {
                 }
             );
             let format = if i % 3 == 2 { "BR" } else { "DVD" };
-            SeedProduct::new(
+            let medium = if format == "BR" { "Blu-ray" } else { "DVD" };
+            let seed = SeedProduct::new(
                 format!("{format}-{n:05}"),
                 ean13(5_012_345_000_000 + n),
-                format!(
-                    "{title} ({})",
-                    if format == "BR" { "Blu-ray" } else { "DVD" }
-                ),
+                format!("{title} ({medium})"),
                 999 + (n as i64 * 500) % 2000,
                 currency,
                 5 + (n as i64 * 7) % 20,
-            )
+            );
+            if i == 0 && twin {
+                seed.variant_of(title, medium)
+            } else {
+                seed
+            }
         })
-        .collect()
+        .collect();
+    if twin {
+        let twin = SeedProduct::new(
+            "BR-00000",
+            ean13(5_012_345_000_000),
+            format!("{} {} (Blu-ray)", FIRST[0], SECOND[0]),
+            2499,
+            currency,
+            4,
+        )
+        .variant_of(format!("{} {}", FIRST[0], SECOND[0]), "Blu-ray");
+        catalog.insert(1, twin);
+    }
+    catalog
 }
 
 /// `twelve` (its last 12 digits) with the EAN-13 check digit appended.
@@ -217,5 +254,12 @@ mod tests {
                 .all(|p| p.barcode.len() == 13 && p.price_minor >= 999)
         );
         assert_eq!(demo_catalog(3, "GBP"), demo_catalog(3, "GBP"));
+        let variants: Vec<&SeedProduct> = catalog.iter().filter(|p| p.parent.is_some()).collect();
+        assert_eq!(variants.len(), 2, "one title on DVD and Blu-ray");
+        assert!(
+            variants
+                .iter()
+                .all(|p| p.parent.as_deref() == Some("Midnight Harbour"))
+        );
     }
 }

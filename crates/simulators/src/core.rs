@@ -18,6 +18,9 @@ use crate::config::SeedProduct;
 pub(crate) type Time = DateTime<Utc>;
 
 mod refunds;
+mod variants;
+
+pub(crate) use variants::Parent;
 
 /// One product (single-variant title) and its stock at every location.
 #[derive(Debug, Clone)]
@@ -30,6 +33,10 @@ pub(crate) struct Product {
     pub currency: String,
     /// Stock per location, indexed like [`Core::locations`].
     pub levels: Vec<Level>,
+    /// The product this is a variant of ([`Core::parent`]).
+    pub parent: Option<u64>,
+    /// What tells it from its sibling variants (`Blu-ray`).
+    pub variant: Option<String>,
     pub created_at: Time,
     /// When the product record itself (not its stock) last changed.
     pub updated_at: Time,
@@ -282,6 +289,8 @@ pub(crate) struct PaymentSpec {
 #[derive(Debug)]
 pub(crate) struct Core {
     pub products: Vec<Product>,
+    /// Products with variants, by the title their variants name.
+    pub parents: Vec<Parent>,
     by_sku: HashMap<String, usize>,
     pub locations: Vec<Location>,
     pub orders: Vec<Order>,
@@ -308,6 +317,7 @@ impl Core {
         };
         Self {
             products: Vec::new(),
+            parents: Vec::new(),
             by_sku: HashMap::new(),
             locations: names
                 .into_iter()
@@ -405,6 +415,12 @@ impl Core {
             })?;
             levels[index].quantity = *quantity;
         }
+        let parent = seed
+            .parent
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|title| self.parent_named(title, now));
         let id = self.products.len() as u64 + 1;
         self.by_sku.insert(sku.to_owned(), self.products.len());
         self.products.push(Product {
@@ -415,6 +431,8 @@ impl Core {
             price_minor: seed.price_minor,
             currency,
             levels,
+            parent,
+            variant: seed.variant.clone().filter(|v| !v.trim().is_empty()),
             created_at: now,
             updated_at: now,
         });

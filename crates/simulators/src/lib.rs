@@ -16,7 +16,8 @@
 //! [`RunningSim::set_webhook_url`]) and to the subscriptions a connector registers the way
 //! it would on the platform: Shopify's `webhookSubscriptionCreate`, Square's
 //! `POST /v2/webhooks/subscriptions`, WooCommerce's `POST /wp-json/wc/v3/webhooks` (each
-//! hook signed with its own `secret`).
+//! hook signed with its own `secret`), Stripe's `POST /v1/webhook_endpoints` (each endpoint
+//! signed with the `whsec_…` secret issued with it).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

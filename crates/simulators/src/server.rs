@@ -61,14 +61,15 @@ pub(crate) struct RequestRecord {
 }
 
 /// A webhook subscription registered through a platform API (Shopify's
-/// `webhookSubscriptionCreate`, Square's Webhook Subscriptions API): the topics it
+/// `webhookSubscriptionCreate`, Square's Webhook Subscriptions API, Stripe's webhook
+/// endpoints): the topics it
 /// receives, where they go and the key they are signed with.
 #[derive(Debug, Clone)]
 pub(crate) struct Subscription {
     /// The platform's id of the subscription.
     pub id: String,
     /// The topics (event types) delivered, as the simulator names them in
-    /// [`Outgoing::topic`].
+    /// [`Outgoing::topic`]; `*` stands for every topic.
     pub topics: Vec<String>,
     pub url: String,
     /// `None`: the simulator's `webhook_secret`.
@@ -196,7 +197,12 @@ impl Inner {
             .into_iter()
             .collect();
         for subscription in self.subscriptions() {
-            if subscription.topics.contains(&out.topic) {
+            // `*` subscribes to every topic (Stripe's `enabled_events: ["*"]`).
+            if subscription
+                .topics
+                .iter()
+                .any(|t| t == "*" || *t == out.topic)
+            {
                 let target = Target {
                     url: subscription.url,
                     secret: subscription.secret,

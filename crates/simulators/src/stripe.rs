@@ -2,9 +2,10 @@
 //! form-encoded POSTs, `Idempotency-Key` replays (`Idempotent-Replayed: true`; the same key
 //! with other parameters is an `idempotency_error`), PaymentIntents with test payment
 //! methods (`pm_card_visa` succeeds, `pm_card_chargeDeclined` is declined), refunds, the
-//! event list, and webhooks signed with `Stripe-Signature` (a fresh timestamp on every
-//! attempt), retried three times as in test mode. Stripe keeps no stock: the stock routes
-//! and `/_sim/stock` answer 404.
+//! event list, webhook endpoints registered through `/v1/webhook_endpoints` (each with its
+//! own `whsec_…` secret, see `api::webhook_endpoints`), and webhooks signed with
+//! `Stripe-Signature` (a fresh timestamp on every attempt), retried three times as in test
+//! mode. Stripe keeps no stock: the stock routes and `/_sim/stock` answer 404.
 //!
 //! Errors come in Stripe's shape `{"error": {"type", "code", "message", "param"}}`; the
 //! test-mode rate limit is 25 requests a second.
@@ -108,6 +109,8 @@ pub(crate) struct Stripe {
     /// Every event, oldest first.
     events: Mutex<Vec<Value>>,
     idempotent: Mutex<HashMap<String, Kept>>,
+    /// Webhook endpoints registered through the API.
+    endpoints: Mutex<api::Endpoints>,
 }
 
 impl Stripe {
@@ -122,6 +125,7 @@ impl Stripe {
             bucket: Mutex::new(LeakyBucket::new(limit)),
             events: Mutex::new(Vec::new()),
             idempotent: Mutex::new(HashMap::new()),
+            endpoints: Mutex::new(api::Endpoints::default()),
         }
     }
 
@@ -185,7 +189,11 @@ impl PlatformApi for Stripe {
     }
 
     fn info(&self) -> Value {
-        json!({"account": self.account, "api_version": API_VERSION})
+        json!({
+            "account": self.account,
+            "api_version": API_VERSION,
+            "webhook_endpoints": lock(&self.endpoints).summary(),
+        })
     }
 
     fn authenticate(&self, inner: &Inner, req: &HttpRequest) -> Result<(), http::Refusal> {

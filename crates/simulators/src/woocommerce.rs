@@ -12,12 +12,20 @@
 //! `POST /webhooks` adds hooks of a connector's own, each with its delivery URL and secret
 //! (see [`webhooks`]).
 //!
+//! Variable products: SKUs seeded as variants of one parent ([`crate::SeedProduct::parent`])
+//! are the variations of a `variable` product, listed under `/products/{id}/variations`
+//! (paged), each with its own SKU and stock, written through
+//! `/products/{id}/variations/batch`; order lines selling one name it in `variation_id`,
+//! and its `product.updated` deliveries show the variation (`type: variation`,
+//! `parent_id`). A variable product's own record is read-only here.
+//!
 //! Errors come in the WordPress shape `{"code", "message", "data": {"status"}}`. Core
 //! WooCommerce has no rate limit and no locations (one stock figure per product).
 
 mod listing;
 mod orders;
 mod products;
+mod variations;
 mod webhooks;
 
 use std::{
@@ -36,13 +44,34 @@ use crate::{
     server::{Inner, lock},
 };
 
-/// WooCommerce's id of a product.
+/// Where the ids of variable products start, apart from the ids of products and
+/// variations (WordPress numbers every post in one sequence; the simulator keeps the
+/// ranges apart so each kind maps back without a lookup).
+const VARIABLE_IDS: u64 = 9_000_000;
+
+/// WooCommerce's id of a product, or of a variation of a variable product.
 pub(crate) fn product_id(product: u64) -> u64 {
     10 + product
 }
-/// The shop's product for a WooCommerce product id.
+/// The shop's product (or variation) for a WooCommerce product id.
 pub(crate) fn parse_product_id(id: u64) -> Option<u64> {
-    id.checked_sub(10).filter(|n| *n > 0)
+    id.checked_sub(10).filter(|n| *n > 0 && id < VARIABLE_IDS)
+}
+/// WooCommerce's id of a variable product (a [`crate::core::Parent`]).
+pub(crate) fn variable_id(parent: u64) -> u64 {
+    VARIABLE_IDS + parent
+}
+/// The shop's parent for a WooCommerce variable product id.
+pub(crate) fn parse_variable_id(id: u64) -> Option<u64> {
+    id.checked_sub(VARIABLE_IDS).filter(|n| *n > 0)
+}
+/// The `product_id` and `variation_id` WooCommerce shows for the shop's `product` (a
+/// variation names its variable product and itself; a product itself and 0).
+pub(crate) fn line_ids(core: &Core, product: u64) -> (u64, u64) {
+    match core.product(product).and_then(|p| p.parent) {
+        Some(parent) => (variable_id(parent), product_id(product)),
+        None => (product_id(product), 0),
+    }
 }
 /// WooCommerce's id of an order (also its number).
 pub(crate) fn order_id(order: u64) -> u64 {
@@ -206,6 +235,8 @@ impl PlatformApi for WooCommerce {
     }
 
     fn api_routes(&self, api: &mut web::ServiceConfig) {
+        // Variation routes first: `/products/{id}/variations/batch` before `/products/{id}`.
+        variations::routes(api);
         products::routes(api);
         orders::routes(api);
         webhooks::routes(api);

@@ -586,7 +586,7 @@ pub struct WebhooksOut {
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/webhooks", tag = "connections",
     params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 201, body = WebhooksOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not connected yet, or a platform without webhooks (polled)"),
+        (status = 409, body = ErrorBody, description = "Not connected yet, a platform without webhooks (polled), or one signing with a secret Concord does not hold"),
         (status = 502, body = ErrorBody, description = "The platform refused")))]
 pub async fn register_webhooks(
     state: web::Data<AppState>,
@@ -600,22 +600,37 @@ pub async fn register_webhooks(
     let platform = call.platform;
     let url = format!("{}/webhooks/{platform}/{id}", state.settings.public_url);
     let offered = crate::auth::secrets::random_secret_base64();
-    let secret = match call
+    let secret = call
         .connector
         .register_webhooks(call.session(&state.http), &url, &offered)
         .await
-    {
-        Ok(secret) => secret,
-        Err(api::ConnectorError::Unsupported(why)) => return Err(ApiError::conflict(why)),
-        Err(e) => return Err(platform_error(e)),
-    };
-    if let Some(secret) = secret {
-        repos
-            .set_webhook_secret(
-                &id,
-                state.secrets.seal(&secret).map_err(ApiError::internal)?,
-            )
-            .await?;
+        .map_err(platform_error)?;
+    match secret {
+        Some(secret) => {
+            repos
+                .set_webhook_secret(
+                    &id,
+                    state.secrets.seal(&secret).map_err(ApiError::internal)?,
+                )
+                .await?
+        }
+        // The platform signs with a secret Concord should already hold (an endpoint kept
+        // from an earlier registration): without it no delivery would verify.
+        None if state
+            .store
+            .intake_target(&id)
+            .await?
+            .sealed_secret
+            .is_none() =>
+        {
+            return Err(ApiError::conflict(format!(
+                "{platform} signs its deliveries to {url} with a secret Concord does not hold \
+                 (Stripe shows an endpoint's secret only when it is created): give it as \
+                 webhook_secret in PUT …/access, or delete the subscription on {platform} and \
+                 register again"
+            )));
+        }
+        None => {}
     }
     Ok(HttpResponse::Created().json(WebhooksOut { url }))
 }
@@ -635,7 +650,7 @@ pub struct PlatformLocationOut {
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant_id}/connections/{connection_id}/platform-locations", tag = "connections",
     params(("tenant_id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 200, body = Vec<PlatformLocationOut>), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not connected yet"), (status = 502, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = "Not connected yet, or a platform without locations"), (status = 502, body = ErrorBody)))]
 pub async fn platform_locations(
     state: web::Data<AppState>,
     access: TenantAccess,
@@ -751,11 +766,15 @@ impl PlatformCall {
     }
 }
 
-/// A platform's refusal or failure, as the API reports it.
+/// A platform's refusal or failure, as the API reports it: what the platform cannot do at
+/// all (Stripe keeps no stock) is a conflict, anything else a bad gateway.
 fn platform_error(e: api::ConnectorError) -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::BAD_GATEWAY,
-        "platform_error",
-        e.to_string(),
-    )
+    match e {
+        api::ConnectorError::Unsupported(why) => ApiError::conflict(why),
+        e => ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            "platform_error",
+            e.to_string(),
+        ),
+    }
 }

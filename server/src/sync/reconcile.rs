@@ -3,7 +3,8 @@
 //! has not confirmed. Full runs also stream every listed item's stock figure page by page
 //! (memory does not grow with the catalog): a figure that differs from what Concord
 //! expects is a manual edit on the platform and reaches the ledger; a figure that differs
-//! from the channel's offer is a discrepancy, repaired by writing the offer again.
+//! from the channel's offer is a discrepancy, repaired by writing the offer again. A
+//! platform that keeps no stock (Stripe) has its orders polled and nothing compared.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -63,6 +64,9 @@ pub struct Report {
     pub skipped: BTreeMap<String, i64>,
     /// Manual edits on the platform found and applied to the ledger.
     pub edits_applied: usize,
+    /// Why a full run compared no stock figures (a platform that keeps none, like Stripe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock_not_compared: Option<String>,
     /// Wall time.
     pub duration_ms: u128,
 }
@@ -175,13 +179,14 @@ async fn reconcile(
         Some(location) => Some(location.clone()),
         None => {
             wait_for(gate, &key, connector.limits()).await;
-            connector
-                .locations(session)
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .next()
-                .map(|l| l.id)
+            match connector.locations(session).await {
+                Ok(found) => found.into_iter().next().map(|l| l.id),
+                Err(ConnectorError::Unsupported(why)) => {
+                    report.stock_not_compared = Some(why.to_owned());
+                    return Ok(());
+                }
+                Err(e) => return Err(e.to_string()),
+            }
         }
     };
     let mut cursor = None;
@@ -196,6 +201,10 @@ async fn reconcile(
                 let wait = retry_after.unwrap_or(std::time::Duration::from_secs(1));
                 gate.pause(&key, wait).await;
                 continue;
+            }
+            Err(ConnectorError::Unsupported(why)) => {
+                report.stock_not_compared = Some(why.to_owned());
+                return Ok(());
             }
             Err(e) => return Err(e.to_string()),
         };

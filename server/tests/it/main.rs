@@ -16,6 +16,8 @@ mod orders;
 mod platforms;
 mod postgres_only;
 mod redis_only;
+mod stripe_endpoint;
 mod sync;
 mod tokens;
+mod variations;
 mod webhooks;

@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use crate::{harness::str_at, sync::Live};
 
 /// How long an outcome may take to show before a test fails.
-const DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(10);
 
 /// Polls `probe` until it answers `Some`, or fails with `what` and the last answer seen.
-async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, String>>,
@@ -79,7 +79,7 @@ async fn attach(live: &Live, platform: Platform, seed: Vec<SeedProduct>) -> (Run
 }
 
 /// Stock of `sku` as the simulator shows it.
-async fn stock_of(live: &Live, sim: &RunningSim, sku: &str) -> i64 {
+pub(crate) async fn stock_of(live: &Live, sim: &RunningSim, sku: &str) -> i64 {
     let found: Value = live
         .http
         .get(format!("{}/_sim/stock?sku={sku}", sim.base_url()))
@@ -93,7 +93,7 @@ async fn stock_of(live: &Live, sim: &RunningSim, sku: &str) -> i64 {
 }
 
 /// MV-DVD's row in Concord's inventory: on hand, committed, and each connection's offer.
-async fn ledger(live: &Live) -> Value {
+pub(crate) async fn ledger(live: &Live) -> Value {
     let rows = live
         .app
         .get(
@@ -106,7 +106,7 @@ async fn ledger(live: &Live) -> Value {
 }
 
 /// The offer Concord computed for `connection`.
-fn offer(row: &Value, connection: &str) -> Option<i64> {
+pub(crate) fn offer(row: &Value, connection: &str) -> Option<i64> {
     row["availability"]
         .as_array()?
         .iter()
@@ -114,8 +114,33 @@ fn offer(row: &Value, connection: &str) -> Option<i64> {
         .as_i64()
 }
 
+/// Waits until Concord has written its first offer to `connection` (so no initial write
+/// races the sales that follow).
+pub(crate) async fn confirmed(live: &Live, connection: &str) {
+    eventually("the first offer confirmed", DEADLINE, || async {
+        let row = ledger(live).await;
+        let confirmed = row["availability"].as_array().is_some_and(|all| {
+            all.iter().any(|a| {
+                a["connection_id"] == connection
+                    && a["reported"].is_i64()
+                    && a["reported"] == a["available"]
+            })
+        });
+        if confirmed {
+            Ok(())
+        } else {
+            Err(row.to_string())
+        }
+    })
+    .await;
+}
+
 /// The order of `connection` whose platform id is `external_id`, with its detail.
-async fn order_detail(live: &Live, connection: &str, external_id: &str) -> Result<Value, String> {
+pub(crate) async fn order_detail(
+    live: &Live,
+    connection: &str,
+    external_id: &str,
+) -> Result<Value, String> {
     let page = live
         .app
         .get(
@@ -143,7 +168,7 @@ async fn order_detail(live: &Live, connection: &str, external_id: &str) -> Resul
 }
 
 /// Every delivery stored for `connection`.
-async fn deliveries(live: &Live, connection: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(live: &Live, connection: &str) -> Vec<Value> {
     let found = live
         .app
         .get(&format!("{}/inbound-events", live.base), Some(&live.owner))
@@ -161,7 +186,7 @@ async fn deliveries(live: &Live, connection: &str) -> Vec<Value> {
 
 /// Waits until `connection` has stored at least `at_least` deliveries and every one of them
 /// is processed.
-async fn all_processed(live: &Live, connection: &str, at_least: usize) -> Vec<Value> {
+pub(crate) async fn all_processed(live: &Live, connection: &str, at_least: usize) -> Vec<Value> {
     eventually("every delivery processed", DEADLINE, || async {
         let found = deliveries(live, connection).await;
         if found.len() >= at_least && found.iter().all(|d| d["status"] == "processed") {
@@ -339,7 +364,7 @@ async fn lightspeed_r_sales_are_found_by_polling_and_shopify_sales_are_written_t
 }
 
 /// Every order named `external_id` on any connection, in detail.
-async fn orders_named(live: &Live, external_id: &str) -> Vec<Value> {
+pub(crate) async fn orders_named(live: &Live, external_id: &str) -> Vec<Value> {
     let page = live
         .app
         .get(
@@ -366,7 +391,7 @@ async fn orders_named(live: &Live, external_id: &str) -> Vec<Value> {
 }
 
 /// Whether `order` holds `intent` as a captured payment.
-fn captured(order: &Value, intent: &str) -> bool {
+pub(crate) fn captured(order: &Value, intent: &str) -> bool {
     order["payments"]
         .as_array()
         .into_iter()
@@ -375,7 +400,12 @@ fn captured(order: &Value, intent: &str) -> bool {
 }
 
 /// A Stripe call with the account's secret key, form-encoded as Stripe takes it.
-async fn stripe_post(live: &Live, stripe: &RunningSim, path: &str, form: &[(&str, &str)]) -> Value {
+pub(crate) async fn stripe_post(
+    live: &Live,
+    stripe: &RunningSim,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Value {
     let reply = live
         .http
         .post(format!("{}/v1{path}", stripe.base_url()))

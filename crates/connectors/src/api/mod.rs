@@ -1,12 +1,13 @@
-//! Calling the platforms' APIs: one [`Connector`] per platform that Concord writes stock to
-//! or polls, over one shared HTTP layer that classifies every failure the same way, so
-//! retry policy lives in one place (the worker), not in each connector.
+//! Calling the platforms' APIs: one [`Connector`] per platform that Concord writes stock to,
+//! polls or subscribes to, over one shared HTTP layer that classifies every failure the same
+//! way, so retry policy lives in one place (the worker), not in each connector.
 
 mod http;
 mod lightspeed_r;
 pub mod oauth;
 mod shopify;
 mod square;
+mod stripe;
 mod woocommerce;
 
 use std::time::Duration;
@@ -30,7 +31,7 @@ pub struct Credentials {
     /// When the access token expires, seconds since 1970.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// API key (WooCommerce consumer key).
+    /// API key (WooCommerce consumer key, Stripe secret key `sk_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// API secret (WooCommerce consumer secret).
@@ -261,6 +262,7 @@ pub fn connector(platform: Platform) -> Option<&'static dyn Connector> {
         Platform::Square => Some(&square::SquareApi),
         Platform::WooCommerce => Some(&woocommerce::WooCommerceApi),
         Platform::LightspeedR => Some(&lightspeed_r::LightspeedRApi),
+        Platform::Stripe => Some(&stripe::StripeApi),
         _ => None,
     }
 }

@@ -1,6 +1,10 @@
-//! WooCommerce's REST API (`/wp-json/wc/v3`): products with their stock, `products/batch`
-//! stock writes (≤100, absolute, no locations), orders by `modified_after` for polling —
-//! the safety net behind webhooks WooCommerce never retries.
+//! WooCommerce's REST API (`/wp-json/wc/v3`): products with their stock — a variable
+//! product lists its variations (`/products/{id}/variations`), each an item of its own named
+//! `{product}:{variation}` — `products/batch` and `products/{id}/variations/batch` stock
+//! writes (≤100, absolute, no locations), orders by `modified_after` for polling — the
+//! safety net behind webhooks WooCommerce never retries.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use reqwest::header::HeaderMap;
@@ -11,25 +15,148 @@ use super::{
     Changes, Connector, ConnectorError, Limits, Page, RemoteItem, RemoteLocation, RemoteStock,
     Session, StockWrite, WriteResult, http,
 };
-use crate::{Delivery, Platform};
+use crate::{
+    Delivery, Platform,
+    platforms::woocommerce::{item_id, split_item_id},
+};
 
 /// Items per page (WooCommerce's maximum).
 const PER_PAGE: usize = 100;
 
+/// Pages of one product's variations read at most.
+const MAX_VARIATION_PAGES: u64 = 50;
+
 /// WooCommerce's API.
 pub struct WooCommerceApi;
 
+/// A product, or a variation of a variable product.
 #[derive(Deserialize)]
 struct Product {
     id: u64,
+    /// `simple`, `variable`, `grouped`, `external` (variations: `variation`).
+    #[serde(rename = "type", default)]
+    kind: String,
     #[serde(default)]
     sku: String,
     name: Option<String>,
     stock_quantity: Option<i64>,
+    /// `true`, `false`, or for a variation `"parent"` (it shares its product's figure).
     #[serde(default)]
-    manage_stock: bool,
+    manage_stock: Value,
     #[serde(default)]
     global_unique_id: String,
+    /// A variation's attributes (`Format: Blu-ray`).
+    #[serde(default)]
+    attributes: Vec<Attribute>,
+}
+
+#[derive(Deserialize)]
+struct Attribute {
+    #[serde(default)]
+    option: String,
+}
+
+impl Product {
+    fn manages_stock(&self) -> bool {
+        self.manage_stock == Value::Bool(true)
+    }
+}
+
+/// A listed item: a product without variations, or one variation of a variable product.
+struct Listed {
+    id: String,
+    parent: Option<u64>,
+    title: Option<String>,
+    record: Product,
+}
+
+/// One page of products, each variable product replaced by its variations.
+async fn listed(
+    session: Session<'_>,
+    cursor: Option<String>,
+) -> Result<(Vec<Listed>, Option<String>), ConnectorError> {
+    let (found, next) = products(session, cursor).await?;
+    let mut listed = Vec::with_capacity(found.len());
+    for product in found {
+        if product.kind != "variable" {
+            listed.push(Listed {
+                id: product.id.to_string(),
+                parent: None,
+                title: product.name.clone(),
+                record: product,
+            });
+            continue;
+        }
+        for variation in variations(session, product.id).await? {
+            let options: Vec<&str> = variation
+                .attributes
+                .iter()
+                .map(|a| a.option.as_str())
+                .filter(|o| !o.is_empty())
+                .collect();
+            let title = match (&product.name, options.is_empty()) {
+                (Some(name), false) => Some(format!("{name} – {}", options.join(", "))),
+                (name, _) => variation.name.clone().or_else(|| name.clone()),
+            };
+            listed.push(Listed {
+                id: item_id(&product.id.to_string(), Some(&variation.id.to_string())),
+                parent: Some(product.id),
+                title,
+                record: variation,
+            });
+        }
+    }
+    Ok((listed, next))
+}
+
+/// Every variation of `product`, page by page.
+async fn variations(session: Session<'_>, product: u64) -> Result<Vec<Product>, ConnectorError> {
+    let path = format!("/products/{product}/variations");
+    let mut all = Vec::new();
+    for page in 1..=MAX_VARIATION_PAGES {
+        let request = request(session, reqwest::Method::GET, &path)?.query(&[
+            ("per_page", PER_PAGE.to_string()),
+            ("page", page.to_string()),
+        ]);
+        let (found, headers): (Vec<Product>, _) = http::json(request).await?;
+        all.extend(found);
+        if next_page(&headers, page).is_none() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// Writes `updates` (`(index in the caller's writes, id, figure)`) through one batch
+/// endpoint; each index with how its write ended.
+async fn batch(
+    session: Session<'_>,
+    path: &str,
+    updates: &[(usize, u64, i64)],
+) -> Result<Vec<(usize, WriteResult)>, ConnectorError> {
+    let update: Vec<Value> = updates
+        .iter()
+        .map(|(_, id, quantity)| json!({ "id": id, "manage_stock": true, "stock_quantity": quantity }))
+        .collect();
+    let request = request(session, reqwest::Method::POST, path)?.json(&json!({ "update": update }));
+    let (answer, _): (BatchAnswer, _) = http::json(request).await?;
+    Ok(updates
+        .iter()
+        .enumerate()
+        .map(|(i, (index, _, _))| {
+            let result = match answer.update.get(i).and_then(|u| u.get("error")) {
+                Some(error) => WriteResult::Refused(
+                    error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("refused")
+                        .to_owned(),
+                ),
+                None => WriteResult::Written,
+            };
+            (*index, result)
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -107,16 +234,16 @@ impl Connector for WooCommerceApi {
         session: Session<'_>,
         cursor: Option<String>,
     ) -> Result<Page<RemoteItem>, ConnectorError> {
-        let (found, next) = products(session, cursor).await?;
+        let (found, next) = listed(session, cursor).await?;
         Ok(Page {
             items: found
                 .into_iter()
-                .map(|p| RemoteItem {
-                    external_item_id: p.id.to_string(),
-                    external_parent_id: None,
-                    sku: Some(p.sku).filter(|s| !s.is_empty()),
-                    barcode: Some(p.global_unique_id).filter(|s| !s.is_empty()),
-                    title: p.name,
+                .map(|l| RemoteItem {
+                    external_item_id: l.id,
+                    external_parent_id: l.parent.map(|p| p.to_string()),
+                    sku: Some(l.record.sku).filter(|s| !s.is_empty()),
+                    barcode: Some(l.record.global_unique_id).filter(|s| !s.is_empty()),
+                    title: l.title,
                 })
                 .collect(),
             next,
@@ -129,15 +256,15 @@ impl Connector for WooCommerceApi {
         _location_id: Option<&str>,
         cursor: Option<String>,
     ) -> Result<Page<RemoteStock>, ConnectorError> {
-        let (found, next) = products(session, cursor).await?;
+        let (found, next) = listed(session, cursor).await?;
         Ok(Page {
             items: found
                 .into_iter()
-                .filter(|p| p.manage_stock)
-                .filter_map(|p| {
+                .filter(|l| l.record.manages_stock())
+                .filter_map(|l| {
                     Some(RemoteStock {
-                        quantity: p.stock_quantity?,
-                        external_item_id: p.id.to_string(),
+                        quantity: l.record.stock_quantity?,
+                        external_item_id: l.id,
                         location_id: None,
                     })
                 })
@@ -152,31 +279,41 @@ impl Connector for WooCommerceApi {
         writes: &[StockWrite],
         _idempotency_key: &str,
     ) -> Result<Vec<WriteResult>, ConnectorError> {
-        let mut update = Vec::with_capacity(writes.len());
-        for w in writes {
-            let id: u64 = w.external_item_id.parse().map_err(|_| {
-                ConnectorError::Permanent(format!("`{}` is not a product id", w.external_item_id))
-            })?;
-            update.push(json!({ "id": id, "manage_stock": true, "stock_quantity": w.quantity }));
+        // Products go in one `products/batch`; variations in one
+        // `products/{id}/variations/batch` per product.
+        let mut simple = Vec::new();
+        let mut by_product: BTreeMap<u64, Vec<(usize, u64, i64)>> = BTreeMap::new();
+        let mut results: Vec<Option<WriteResult>> = vec![None; writes.len()];
+        for (index, w) in writes.iter().enumerate() {
+            match split_item_id(&w.external_item_id) {
+                Some((product, None)) => simple.push((index, product, w.quantity)),
+                Some((product, Some(variation))) => by_product
+                    .entry(product)
+                    .or_default()
+                    .push((index, variation, w.quantity)),
+                None => {
+                    results[index] = Some(WriteResult::Refused(format!(
+                        "`{}` is not a WooCommerce product or variation id",
+                        w.external_item_id
+                    )));
+                }
+            }
         }
-        let request = request(session, reqwest::Method::POST, "/products/batch")?
-            .json(&json!({ "update": update }));
-        let (answer, _): (BatchAnswer, _) = http::json(request).await?;
-        Ok(writes
-            .iter()
-            .enumerate()
-            .map(
-                |(i, _)| match answer.update.get(i).and_then(|u| u.get("error")) {
-                    Some(error) => WriteResult::Refused(
-                        error
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("refused")
-                            .to_owned(),
-                    ),
-                    None => WriteResult::Written,
-                },
-            )
+        let mut requests = Vec::new();
+        if !simple.is_empty() {
+            requests.push(("/products/batch".to_owned(), simple));
+        }
+        for (product, updates) in by_product {
+            requests.push((format!("/products/{product}/variations/batch"), updates));
+        }
+        for (path, updates) in requests {
+            for (index, result) in batch(session, &path, &updates).await? {
+                results[index] = Some(result);
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| WriteResult::Refused("not written".into())))
             .collect())
     }
 

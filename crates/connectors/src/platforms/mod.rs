@@ -26,7 +26,7 @@ mod stripe;
 pub(crate) mod test_support;
 mod toast;
 mod wix;
-mod woocommerce;
+pub(crate) mod woocommerce;
 mod zettle;
 
 use crate::{Delivery, Keys, Normalized, ParseError, Platform, Rejection};

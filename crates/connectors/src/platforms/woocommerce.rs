@@ -4,6 +4,11 @@
 //! representation of the resource at delivery time (decimal-string totals, JSON-number line
 //! prices). There is no event id, and creating a webhook sends an unsigned form-encoded ping
 //! `webhook_id=N` that carries nothing to act on.
+//!
+//! A variation of a variable product is named `{product}:{variation}` (see [`item_id`]), so
+//! one id reads its stock, writes it (`/products/{product}/variations/batch`) and matches
+//! the order lines that sell it (`variation_id`); a `product.updated` delivery about a
+//! variation is the variation itself (`type: variation`, `parent_id`).
 
 use serde::Deserialize;
 
@@ -21,6 +26,23 @@ const SCHEME: HmacHeader = HmacHeader::sha256(SIGNATURE, Encoding::Base64);
 
 /// WooCommerce (online store).
 pub struct WooCommerce;
+
+/// Concord's id for a WooCommerce item: the product id, or `{product}:{variation}` for a
+/// variation of a variable product (writes to it go through its product).
+pub(crate) fn item_id(product: &str, variation: Option<&str>) -> String {
+    match variation {
+        Some(variation) => format!("{product}:{variation}"),
+        None => product.to_owned(),
+    }
+}
+
+/// The product and, for a variation, the variation an [`item_id`] names.
+pub(crate) fn split_item_id(id: &str) -> Option<(u64, Option<u64>)> {
+    match id.split_once(':') {
+        Some((product, variation)) => Some((product.parse().ok()?, Some(variation.parse().ok()?))),
+        None => Some((id.parse().ok()?, None)),
+    }
+}
 
 #[derive(Deserialize)]
 struct Order {
@@ -65,6 +87,8 @@ struct RefundRef {
 #[derive(Deserialize)]
 struct Product {
     id: Id,
+    /// The variable product, when this is one of its variations.
+    parent_id: Option<Id>,
     sku: Option<String>,
     manage_stock: Option<serde_json::Value>,
     stock_quantity: Option<Amount>,
@@ -248,8 +272,7 @@ fn order(stamp: impl Fn(Kind) -> Normalized, order: Order) -> Vec<Normalized> {
             Some(Line {
                 line_id: common::id(l.id.as_ref()),
                 sku: common::text(l.sku.as_deref()),
-                external_item_id: common::id(l.variation_id.as_ref())
-                    .or_else(|| common::id(l.product_id.as_ref())),
+                external_item_id: line_item(l),
                 quantity: common::whole(&l.quantity)?,
                 unit_price_minor: common::decimal(l.price.as_ref(), currency.as_deref()),
             })
@@ -270,8 +293,20 @@ fn order(stamp: impl Fn(Kind) -> Normalized, order: Order) -> Vec<Normalized> {
     std::iter::once(event).chain(refunds).collect()
 }
 
+/// The item an order line sells: the variation of its product, or the product.
+fn line_item(line: &OrderLine) -> Option<String> {
+    let variation = common::id(line.variation_id.as_ref());
+    match common::id(line.product_id.as_ref()) {
+        Some(product) => Some(item_id(&product, variation.as_deref())),
+        None => variation,
+    }
+}
+
 fn product(mut event: Normalized, product: Product) -> Normalized {
-    let id = product.id.present();
+    let id = match (common::id(product.parent_id.as_ref()), product.id.present()) {
+        (Some(parent), Some(id)) => Some(item_id(&parent, Some(&id))),
+        (_, id) => id,
+    };
     event.occurred_at = product
         .date_modified_gmt
         .as_deref()
@@ -436,7 +471,7 @@ mod tests {
                 Line {
                     line_id: Some("313".into()),
                     sku: Some("NINJA-M".into()),
-                    external_item_id: Some("40".into()),
+                    external_item_id: Some("34:40".into()),
                     quantity: 2,
                     unit_price_minor: Some(1050),
                 },
@@ -497,6 +532,50 @@ mod tests {
             parse("product.updated", &unmanaged).expect("product")[0].inventory,
             None
         );
+    }
+
+    #[test]
+    fn a_variation_is_named_with_its_product() {
+        let body = r#"{"id": 41, "parent_id": 34, "name": "Woo Ninja - L", "sku": "NINJA-L",
+            "type": "variation", "date_modified_gmt": "2017-03-23T20:01:14",
+            "manage_stock": true, "stock_quantity": 6}"#;
+        let variation = &parse("product.updated", body).expect("variation")[0];
+        let inventory = variation.inventory.as_ref().expect("a figure");
+        assert_eq!(inventory.external_item_id.as_deref(), Some("34:41"));
+        assert_eq!(inventory.sku.as_deref(), Some("NINJA-L"));
+        assert_eq!(inventory.quantity, Some(6));
+        // A variation inheriting its product's stock reports no figure of its own.
+        let inherited = body.replace(r#""manage_stock": true"#, r#""manage_stock": "parent""#);
+        assert_eq!(
+            parse("product.updated", &inherited).expect("variation")[0].inventory,
+            None
+        );
+        let simple = body.replace(r#""parent_id": 34"#, r#""parent_id": 0"#);
+        assert_eq!(
+            parse("product.updated", &simple).expect("product")[0]
+                .inventory
+                .as_ref()
+                .and_then(|i| i.external_item_id.as_deref()),
+            Some("41")
+        );
+    }
+
+    #[test]
+    fn item_ids_split_into_product_and_variation() {
+        assert_eq!(item_id("34", Some("40")), "34:40");
+        assert_eq!(item_id("87", None), "87");
+        assert_eq!(split_item_id("34:40"), Some((34, Some(40))));
+        assert_eq!(split_item_id("87"), Some((87, None)));
+        for bad in [
+            "",
+            "x",
+            "34:",
+            ":40",
+            "34:40:1",
+            "gid://shopify/ProductVariant/1",
+        ] {
+            assert_eq!(split_item_id(bad), None, "{bad}");
+        }
     }
 
     #[test]

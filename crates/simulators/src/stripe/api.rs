@@ -1,5 +1,6 @@
 //! Stripe objects and routes: PaymentIntents (create, retrieve, update, confirm, list),
-//! charges, refunds, events and the account, with idempotency keys on every POST.
+//! charges, refunds, events, webhook endpoints and the account, with idempotency keys on
+//! every POST.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
@@ -14,8 +15,10 @@ use crate::{
 };
 
 mod refunds;
+mod webhook_endpoints;
 
 use refunds::{create_refund, get_refund, list_refunds};
+pub(super) use webhook_endpoints::Endpoints;
 
 pub(super) fn routes(api: &mut web::ServiceConfig) {
     api.route("/payment_intents", web::post().to(create_intent))
@@ -34,6 +37,7 @@ pub(super) fn routes(api: &mut web::ServiceConfig) {
         .route("/events", web::get().to(list_events))
         .route("/events/{id}", web::get().to(get_event))
         .route("/account", web::get().to(account));
+    webhook_endpoints::routes(api);
 }
 
 fn lower(currency: &str) -> String {

@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::{
-    WooCommerce, error,
+    WooCommerce, error, line_ids,
     listing::{dates, ids, ordering, page_response, paging, path_id},
-    order_id, parse_order_id, product_id, refund_id, time,
+    order_id, parse_order_id, refund_id, time,
 };
 use crate::{
     core::{Core, Order, OrderStatus},
@@ -39,11 +39,17 @@ pub(super) fn order(core: &Core, o: &Order, site: &str) -> Value {
         .lines
         .iter()
         .map(|l| {
+            let (product_id, variation_id) = line_ids(core, l.product);
+            let parent_name = core
+                .product(l.product)
+                .and_then(|p| p.parent)
+                .and_then(|n| core.parent(n))
+                .map(|v| v.title.clone());
             json!({
                 "id": l.id,
                 "name": l.title,
-                "product_id": product_id(l.product),
-                "variation_id": 0,
+                "product_id": product_id,
+                "variation_id": variation_id,
                 "quantity": l.quantity,
                 "tax_class": "",
                 "subtotal": decimal(l.total_minor(), c),
@@ -55,7 +61,7 @@ pub(super) fn order(core: &Core, o: &Order, site: &str) -> Value {
                 "sku": l.sku,
                 "price": money::number(l.unit_price_minor, c),
                 "image": {"id": "", "src": ""},
-                "parent_name": null,
+                "parent_name": parent_name,
             })
         })
         .collect();
@@ -72,7 +78,6 @@ pub(super) fn order(core: &Core, o: &Order, site: &str) -> Value {
         .collect();
     let id = order_id(o.id);
     let paid = o.payment.as_ref().map(|p| time(p.created_at));
-    let _ = core;
     let empty_address = json!({
         "first_name": "", "last_name": "", "company": "", "address_1": "", "address_2": "",
         "city": "", "state": "", "postcode": "", "country": "", "email": "", "phone": ""
@@ -127,7 +132,7 @@ pub(super) fn order(core: &Core, o: &Order, site: &str) -> Value {
     })
 }
 
-fn refund(o: &Order, r: &crate::core::Refund) -> Value {
+fn refund(core: &Core, o: &Order, r: &crate::core::Refund) -> Value {
     let c = o.currency.as_str();
     let lines: Vec<Value> = r
         .lines
@@ -135,11 +140,12 @@ fn refund(o: &Order, r: &crate::core::Refund) -> Value {
         .filter_map(|rl| {
             let l = o.line(rl.line)?;
             let amount = rl.quantity * l.unit_price_minor;
+            let (product_id, variation_id) = line_ids(core, l.product);
             Some(json!({
                 "id": 100_000 + r.id * 100 + rl.line,
                 "name": l.title,
-                "product_id": product_id(l.product),
-                "variation_id": 0,
+                "product_id": product_id,
+                "variation_id": variation_id,
                 "quantity": -rl.quantity,
                 "tax_class": "",
                 "subtotal": decimal(-amount, c),
@@ -201,7 +207,12 @@ async fn list_orders(
         })
         .filter(|o| include.as_ref().is_none_or(|i| i.contains(&order_id(o.id))))
         .filter(|o| {
-            product_filter.is_none_or(|p| o.lines.iter().any(|l| product_id(l.product) == p))
+            product_filter.is_none_or(|p| {
+                o.lines.iter().any(|l| {
+                    let (product, variation) = line_ids(&core, l.product);
+                    product == p || variation == p
+                })
+            })
         })
         .filter(|o| dates.keeps(o.created_at, o.updated_at))
         .collect();
@@ -255,7 +266,7 @@ async fn list_refunds(
                 "Invalid order ID.",
             );
         };
-        let mut items: Vec<Value> = o.refunds.iter().map(|r| refund(o, r)).collect();
+        let mut items: Vec<Value> = o.refunds.iter().map(|r| refund(&core, o, r)).collect();
         items.reverse();
         items
     };
@@ -274,7 +285,7 @@ async fn get_refund(inner: web::Data<Inner>, path: web::Path<(String, String)>) 
     };
     let wanted = path_id(&refund_raw);
     match o.refunds.iter().find(|r| Some(refund_id(r.id)) == wanted) {
-        Some(r) => HttpResponse::Ok().json(refund(o, r)),
+        Some(r) => HttpResponse::Ok().json(refund(&core, o, r)),
         None => error(404, "woocommerce_rest_invalid_id", "Invalid resource ID."),
     }
 }

@@ -1,5 +1,7 @@
-//! WooCommerce products: listing (SKU, date and stock filters), reading, updating stock
-//! and the record, and `/products/batch` (at most 100 items, each answered on its own).
+//! WooCommerce products: listing (SKU, date and stock filters; variable products in place
+//! of their variations), reading (a variation too, as WooCommerce's products endpoint
+//! shows it), updating stock and the record, and `/products/batch` (at most 100 items,
+//! each answered on its own).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -8,11 +10,12 @@ use serde_json::{Map, Value, json};
 use super::{
     WooCommerce, error,
     listing::{MAX_PAGE, dates, ids, ordering, page_response, paging, path_id},
-    parse_product_id, product_id, time,
+    parse_product_id, parse_variable_id, product_id, time,
+    variations::{in_stock, variable, variant_attributes},
 };
 use crate::{
     SeedProduct,
-    core::{Cause, Change, Core, CoreError, Product, ProductEdit},
+    core::{Cause, Change, Core, CoreError, Parent, Product, ProductEdit},
     http,
     money::{self, decimal},
     server::Inner,
@@ -26,11 +29,10 @@ pub(super) fn routes(api: &mut web::ServiceConfig) {
         .route("/products/{id}", web::get().to(get_product))
         .route("/products/{id}", web::put().to(update_product))
         .route("/products/{id}", web::post().to(update_product))
-        .route("/products/{id}", web::patch().to(update_product))
-        .route("/products/{id}/variations", web::get().to(variations));
+        .route("/products/{id}", web::patch().to(update_product));
 }
 
-fn slug(title: &str) -> String {
+pub(super) fn slug(title: &str) -> String {
     let mut out = String::new();
     for c in title.chars() {
         if c.is_ascii_alphanumeric() {
@@ -42,17 +44,23 @@ fn slug(title: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// A product as the API and `product.*` webhooks show it.
+/// Units of `product` sold and not refunded.
+pub(super) fn sold(core: &Core, product: u64) -> i64 {
+    core.orders
+        .iter()
+        .flat_map(|o| o.lines.iter())
+        .filter(|l| l.product == product)
+        .map(|l| l.quantity - l.refunded)
+        .sum()
+}
+
+/// A product as the API and `product.*` webhooks show it; a variation as the products
+/// endpoint shows it (`type: variation`, its variable product in `parent_id`).
 pub(super) fn product(core: &Core, p: &Product, site: &str) -> Value {
     let quantity = p.levels.first().map_or(0, |l| l.quantity);
     let modified = p.last_modified();
-    let sold: i64 = core
-        .orders
-        .iter()
-        .flat_map(|o| o.lines.iter())
-        .filter(|l| l.product == p.id)
-        .map(|l| l.quantity - l.refunded)
-        .sum();
+    let sold = sold(core, p.id);
+    let parent_id = p.parent.map_or(0, super::variable_id);
     let price = decimal(p.price_minor, &p.currency);
     let slug = slug(&p.title);
     let id = product_id(p.id);
@@ -65,7 +73,8 @@ pub(super) fn product(core: &Core, p: &Product, site: &str) -> Value {
         "date_created_gmt": time(p.created_at),
         "date_modified": time(modified),
         "date_modified_gmt": time(modified),
-        "type": "simple",
+        "type": if p.parent.is_some() { "variation" } else { "simple" },
+        "parent_id": parent_id,
         "status": "publish",
         "featured": false,
         "catalog_visibility": "visible",
@@ -94,7 +103,7 @@ pub(super) fn product(core: &Core, p: &Product, site: &str) -> Value {
         "categories": [],
         "tags": [],
         "images": [],
-        "attributes": [],
+        "attributes": variant_attributes(p),
         "variations": [],
         "meta_data": [],
         "_links": {
@@ -102,6 +111,77 @@ pub(super) fn product(core: &Core, p: &Product, site: &str) -> Value {
             "collection": [{"href": format!("{site}wp-json/wc/v3/products")}],
         },
     })
+}
+
+/// A row of the product listing: a product without variants, or a variable product.
+#[derive(Clone, Copy)]
+enum Row<'a> {
+    /// A product (or, read by its id, a variation).
+    Product(&'a Product),
+    /// A variable product.
+    Variable(&'a Parent),
+}
+
+impl Row<'_> {
+    fn id(self) -> u64 {
+        match self {
+            Row::Product(p) => product_id(p.id),
+            Row::Variable(v) => super::variable_id(v.id),
+        }
+    }
+
+    fn title(self) -> String {
+        match self {
+            Row::Product(p) => p.title.clone(),
+            Row::Variable(v) => v.title.clone(),
+        }
+    }
+
+    fn sku(self) -> String {
+        match self {
+            Row::Product(p) => p.sku.clone(),
+            Row::Variable(_) => String::new(),
+        }
+    }
+
+    fn created(self) -> DateTime<Utc> {
+        match self {
+            Row::Product(p) => p.created_at,
+            Row::Variable(v) => v.created_at,
+        }
+    }
+
+    fn modified(self, core: &Core) -> DateTime<Utc> {
+        match self {
+            Row::Product(p) => p.last_modified(),
+            Row::Variable(v) => core.parent_modified(v.id).unwrap_or(v.created_at),
+        }
+    }
+
+    fn price(self, core: &Core) -> i64 {
+        match self {
+            Row::Product(p) => p.price_minor,
+            Row::Variable(v) => core
+                .variants(v.id)
+                .map(|p| p.price_minor)
+                .min()
+                .unwrap_or(0),
+        }
+    }
+
+    fn in_stock(self, core: &Core) -> bool {
+        match self {
+            Row::Product(p) => p.levels.first().is_some_and(|l| l.quantity > 0),
+            Row::Variable(v) => in_stock(core, v.id),
+        }
+    }
+
+    fn render(self, core: &Core, site: &str) -> Value {
+        match self {
+            Row::Product(p) => product(core, p, site),
+            Row::Variable(v) => variable(core, v, site),
+        }
+    }
 }
 
 async fn list_products(
@@ -125,44 +205,46 @@ async fn list_products(
     let stock_status = http::query_value(&query, "stock_status");
     let (by, ascending) = ordering(&query);
     let core = inner.core();
-    let mut chosen: Vec<&Product> = core
+    let rows = core
         .products
         .iter()
-        .filter(|p| skus.as_ref().is_none_or(|s| s.contains(&p.sku)))
-        .filter(|p| {
-            include
-                .as_ref()
-                .is_none_or(|i| i.contains(&product_id(p.id)))
-        })
-        .filter(|p| {
+        .filter(|p| p.parent.is_none())
+        .map(Row::Product)
+        .chain(core.parents.iter().map(Row::Variable));
+    let mut chosen: Vec<Row<'_>> = rows
+        .filter(|r| skus.as_ref().is_none_or(|s| s.contains(&r.sku())))
+        .filter(|r| include.as_ref().is_none_or(|i| i.contains(&r.id())))
+        .filter(|r| {
             search
                 .as_ref()
-                .is_none_or(|s| p.title.to_lowercase().contains(s))
+                .is_none_or(|s| r.title().to_lowercase().contains(s))
         })
-        .filter(|p| {
-            stock_status.as_ref().is_none_or(|s| {
-                let quantity = p.levels.first().map_or(0, |l| l.quantity);
-                (s == "instock") == (quantity > 0)
-            })
+        .filter(|r| {
+            stock_status
+                .as_ref()
+                .is_none_or(|s| (s == "instock") == r.in_stock(&core))
         })
-        .filter(|p| dates.keeps(p.created_at, p.last_modified()))
+        .filter(|r| dates.keeps(r.created(), r.modified(&core)))
         .collect();
     chosen.sort_by(|a, b| {
         let key = match by.as_str() {
-            "id" | "include" => a.id.cmp(&b.id),
-            "title" | "slug" => a.title.cmp(&b.title).then(a.id.cmp(&b.id)),
+            "id" | "include" => a.id().cmp(&b.id()),
+            "title" | "slug" => a.title().cmp(&b.title()).then(a.id().cmp(&b.id())),
             "modified" => a
-                .last_modified()
-                .cmp(&b.last_modified())
-                .then(a.id.cmp(&b.id)),
-            "price" => a.price_minor.cmp(&b.price_minor).then(a.id.cmp(&b.id)),
-            _ => a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)),
+                .modified(&core)
+                .cmp(&b.modified(&core))
+                .then(a.id().cmp(&b.id())),
+            "price" => a
+                .price(&core)
+                .cmp(&b.price(&core))
+                .then(a.id().cmp(&b.id())),
+            _ => a.created().cmp(&b.created()).then(a.id().cmp(&b.id())),
         };
         if ascending { key } else { key.reverse() }
     });
     let items = chosen
         .into_iter()
-        .map(|p| product(&core, p, &woo.site_url))
+        .map(|r| r.render(&core, &woo.site_url))
         .collect();
     page_response(&inner, &req, items, &paging)
 }
@@ -173,41 +255,26 @@ async fn get_product(
     id: web::Path<String>,
 ) -> HttpResponse {
     let core = inner.core();
-    match path_id(&id)
-        .and_then(parse_product_id)
-        .and_then(|n| core.product(n))
-    {
-        Some(p) => HttpResponse::Ok().json(product(&core, p, &woo.site_url)),
-        None => error(404, "woocommerce_rest_product_invalid_id", "Invalid ID."),
-    }
-}
-
-async fn variations(
-    inner: web::Data<Inner>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let exists = path_id(&id)
-        .and_then(parse_product_id)
-        .is_some_and(|n| inner.core().product(n).is_some());
-    if !exists {
-        return error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.");
-    }
-    let query = http::query_pairs(&req);
-    match paging(&query) {
-        Ok(p) => page_response(&inner, &req, Vec::new(), &p),
-        Err(e) => *e,
-    }
+    let id = path_id(&id);
+    let found = match (
+        id.and_then(parse_product_id).and_then(|n| core.product(n)),
+        id.and_then(parse_variable_id).and_then(|n| core.parent(n)),
+    ) {
+        (Some(p), _) => Row::Product(p),
+        (None, Some(v)) => Row::Variable(v),
+        (None, None) => return error(404, "woocommerce_rest_product_invalid_id", "Invalid ID."),
+    };
+    HttpResponse::Ok().json(found.render(&core, &woo.site_url))
 }
 
 /// A refused item: `(status, code, message)`.
-type ItemError = (u16, &'static str, String);
+pub(super) type ItemError = (u16, &'static str, String);
 
-fn item_error((status, code, message): &ItemError) -> Value {
+pub(super) fn item_error((status, code, message): &ItemError) -> Value {
     json!({"code": code, "message": message, "data": {"status": status}})
 }
 
-fn integer(value: &Value) -> Option<i64> {
+pub(super) fn integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -217,7 +284,7 @@ fn integer(value: &Value) -> Option<i64> {
 
 /// Applies the writable fields of `fields` to `product`: `stock_quantity`, `name`,
 /// `regular_price`, `sku`, `global_unique_id`. `manage_stock` is always on here.
-fn apply_update(
+pub(super) fn apply_update(
     core: &mut Core,
     product: u64,
     fields: &Map<String, Value>,

@@ -1,6 +1,7 @@
 //! Registering webhooks through the platforms' own APIs — Shopify's
 //! `webhookSubscriptionCreate`, Square's Webhook Subscriptions API, WooCommerce's
-//! `POST /webhooks` — and receiving signed deliveries at the registered addresses.
+//! `POST /webhooks`, Stripe's `POST /v1/webhook_endpoints` — and receiving signed deliveries
+//! at the registered addresses.
 
 use std::time::Duration;
 
@@ -419,4 +420,257 @@ async fn woocommerce_webhooks_sign_with_their_own_secret() {
     );
     sim.stop().await;
     receiver.stop().await;
+}
+
+async fn stripe(
+    sim: &RunningSim,
+    method: reqwest::Method,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let response = client()
+        .request(method, format!("{}{path}", sim.api_base()))
+        .bearer_auth(sim.access_token())
+        .form(form)
+        .send()
+        .await
+        .expect("stripe call");
+    let (status, _, json) = read(response).await;
+    (status, json)
+}
+
+#[tokio::test]
+async fn stripe_webhook_endpoints_deliver_their_events_signed_with_their_own_secret() {
+    use reqwest::Method;
+    let receiver = sink();
+    let sim = Simulator::start(config(Platform::Stripe, 1)).expect("start");
+    let payments_url = format!("{}/payments", receiver.url());
+    let (status, created) = stripe(
+        &sim,
+        Method::POST,
+        "/webhook_endpoints",
+        &[
+            ("url", payments_url.as_str()),
+            ("enabled_events[]", "payment_intent.succeeded"),
+            ("enabled_events[]", "charge.refunded"),
+            ("description", "Concord"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["object"], "webhook_endpoint");
+    assert_eq!(created["status"], "enabled");
+    assert_eq!(created["url"], payments_url.as_str());
+    assert_eq!(
+        created["enabled_events"],
+        json!(["payment_intent.succeeded", "charge.refunded"])
+    );
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("we_"), "{id}");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 20,
+        "{secret}"
+    );
+
+    // The secret is shown once: neither the endpoint nor the list shows it again.
+    let (status, one) = stripe(&sim, Method::GET, &format!("/webhook_endpoints/{id}"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert!(one.get("secret").is_none(), "{one}");
+    assert_eq!(one["url"], payments_url.as_str());
+
+    // Everything goes to a second endpoint, with a secret of its own.
+    let all_url = format!("{}/all", receiver.url());
+    let (status, everything) = stripe(
+        &sim,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("url", all_url.as_str()), ("enabled_events[0]", "*")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{everything}");
+    let all_secret = everything["secret"].as_str().expect("secret").to_owned();
+    assert_ne!(all_secret, secret);
+
+    let (status, _) = control(
+        sim.base_url(),
+        "/_sim/sale",
+        &json!({"amount": 1500, "currency": "usd"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // payment_intent.created, payment_intent.succeeded and charge.succeeded to `*`; only
+    // the succeeded intent to the first endpoint.
+    let received = receiver.wait_for(4, Duration::from_secs(5), |_| true).await;
+    assert_eq!(received.len(), 4, "{received:?}");
+    let to_payments: Vec<&Received> = received
+        .iter()
+        .filter(|r| r.path == "/webhooks/payments")
+        .collect();
+    assert_eq!(to_payments.len(), 1);
+    let body = to_payments[0].json().expect("json");
+    assert_eq!(body["type"], "payment_intent.succeeded");
+    verify(Platform::Stripe, to_payments[0], &secret, &payments_url);
+    assert!(!verifies(
+        Platform::Stripe,
+        to_payments[0],
+        &sim.config().webhook_secret,
+        &payments_url
+    ));
+    assert!(!verifies(
+        Platform::Stripe,
+        to_payments[0],
+        &all_secret,
+        &payments_url
+    ));
+    for r in received.iter().filter(|r| r.path == "/webhooks/all") {
+        verify(Platform::Stripe, r, &all_secret, &all_url);
+    }
+
+    // Deleted: nothing more arrives there.
+    let (status, deleted) = stripe(
+        &sim,
+        Method::DELETE,
+        &format!("/webhook_endpoints/{id}"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(
+        deleted,
+        json!({"id": id, "object": "webhook_endpoint", "deleted": true})
+    );
+    receiver.clear();
+    control(
+        sim.base_url(),
+        "/_sim/sale",
+        &json!({"amount": 900, "currency": "usd"}),
+    )
+    .await;
+    let received = receiver.wait_for(3, Duration::from_secs(5), |_| true).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(received.len(), 3);
+    assert!(
+        receiver
+            .received()
+            .iter()
+            .all(|r| r.path == "/webhooks/all"),
+        "the deleted endpoint receives nothing"
+    );
+    let (status, missing) =
+        stripe(&sim, Method::GET, &format!("/webhook_endpoints/{id}"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error"]["code"], "resource_missing");
+    sim.stop().await;
+    receiver.stop().await;
+}
+
+#[tokio::test]
+async fn stripe_webhook_endpoints_page_validate_and_update() {
+    use reqwest::Method;
+    let sim = Simulator::start(config(Platform::Stripe, 1)).expect("start");
+    let (status, missing) = stripe(
+        &sim,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("enabled_events[]", "charge.succeeded")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing["error"]["code"], "parameter_missing");
+    assert_eq!(missing["error"]["param"], "url");
+    let (status, bad) = stripe(
+        &sim,
+        Method::POST,
+        "/webhook_endpoints",
+        &[
+            ("url", "https://example.com/hook"),
+            ("enabled_events[]", "charge.succeeded"),
+            ("enabled_events[]", "Charge Succeeded"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["param"], "enabled_events[1]");
+    let (status, _) = stripe(
+        &sim,
+        Method::POST,
+        "/webhook_endpoints",
+        &[("url", "https://example.com/hook")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let url = format!("https://example.com/hook/{n}");
+        let (status, created) = stripe(
+            &sim,
+            Method::POST,
+            "/webhook_endpoints",
+            &[
+                ("url", url.as_str()),
+                ("enabled_events[]", "charge.succeeded"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    // Newest first, two a page, walked with starting_after.
+    let (status, first) = stripe(&sim, Method::GET, "/webhook_endpoints?limit=2", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["object"], "list");
+    assert_eq!(first["url"], "/v1/webhook_endpoints");
+    assert_eq!(first["has_more"], true);
+    let page: Vec<&str> = first["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(page, vec![ids[2].as_str(), ids[1].as_str()]);
+    assert!(first["data"][0].get("secret").is_none());
+    let (_, second) = stripe(
+        &sim,
+        Method::GET,
+        &format!("/webhook_endpoints?limit=2&starting_after={}", ids[1]),
+        &[],
+    )
+    .await;
+    assert_eq!(second["has_more"], false);
+    assert_eq!(second["data"][0]["id"], ids[0].as_str());
+
+    // An update changes the events and can disable the endpoint.
+    let (status, updated) = stripe(
+        &sim,
+        Method::POST,
+        &format!("/webhook_endpoints/{}", ids[0]),
+        &[
+            ("enabled_events[]", "charge.succeeded"),
+            ("enabled_events[]", "refund.created"),
+            ("disabled", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["status"], "disabled");
+    assert_eq!(
+        updated["enabled_events"],
+        json!(["charge.succeeded", "refund.created"])
+    );
+    let info = sim.info();
+    let listed = info["platform_facts"]["webhook_endpoints"]
+        .as_array()
+        .expect("endpoints");
+    assert_eq!(listed.len(), 3);
+
+    // A secret key is required.
+    let response = client()
+        .get(format!("{}/webhook_endpoints", sim.api_base()))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    sim.stop().await;
 }

@@ -1,11 +1,11 @@
 //! WooCommerce: consumer-key auth, page-numbered listings with WordPress headers, the
-//! 100-item batch, signed webhooks that are never retried, and hooks disabled after seven
-//! consecutive failures.
+//! 100-item batch, variable products and their variations, signed webhooks that are never
+//! retried, and hooks disabled after seven consecutive failures.
 
 use std::{collections::HashSet, time::Duration};
 
 use concord_connectors::Platform;
-use concord_simulators::{RunningSim, Simulator};
+use concord_simulators::{RunningSim, SeedProduct, Simulator};
 use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
@@ -290,4 +290,143 @@ async fn orders_filter_by_modified_after() {
     let (status, _, _) = get(&sim, "/orders/99999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     sim.stop().await;
+}
+
+/// One simple product and a variable product with a DVD and a Blu-ray variation.
+fn variable_catalog() -> Vec<SeedProduct> {
+    vec![
+        SeedProduct::new("SOLO-1", "5000000000011", "Solo", 999, "USD", 4),
+        SeedProduct::new(
+            "MV-DVD",
+            "5012345678900",
+            "Midnight Velvet - DVD",
+            1999,
+            "USD",
+            6,
+        )
+        .variant_of("Midnight Velvet", "DVD"),
+        SeedProduct::new(
+            "MV-BR",
+            "5012345678917",
+            "Midnight Velvet - Blu-ray",
+            2499,
+            "USD",
+            3,
+        )
+        .variant_of("Midnight Velvet", "Blu-ray"),
+    ]
+}
+
+#[tokio::test]
+async fn variable_products_list_page_and_write_their_variations() {
+    let receiver = sink();
+    let mut cfg = config(Platform::WooCommerce, 0);
+    cfg.seed = variable_catalog();
+    cfg.webhook_url = Some(receiver.url());
+    let secret = cfg.webhook_secret.clone();
+    let sim = Simulator::start(cfg).expect("start");
+
+    // The listing shows the simple product and the variable one, not the variations.
+    let (status, headers, products) = get(&sim, "/products?orderby=id&order=asc").await;
+    assert_eq!(status, StatusCode::OK, "{products}");
+    assert_eq!(headers["x-wp-total"], "2");
+    let listed = products.as_array().expect("products");
+    assert_eq!(listed.len(), 2, "{products}");
+    assert_eq!(listed[0]["type"], "simple");
+    let variable = &listed[1];
+    assert_eq!(variable["type"], "variable");
+    assert_eq!(variable["name"], "Midnight Velvet");
+    assert_eq!(variable["manage_stock"], false);
+    assert_eq!(variable["stock_quantity"], Value::Null);
+    assert_eq!(variable["price"], "19.99");
+    let parent = variable["id"].as_u64().expect("id");
+    let variation_ids: Vec<u64> = variable["variations"]
+        .as_array()
+        .expect("variations")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(variation_ids.len(), 2);
+
+    // Variations page like every listing, each with its own SKU and stock.
+    let (status, headers, first) =
+        get(&sim, &format!("/products/{parent}/variations?per_page=1")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(headers["x-wp-totalpages"], "2");
+    assert_eq!(first[0]["sku"], "MV-DVD");
+    assert_eq!(first[0]["stock_quantity"], 6);
+    assert_eq!(first[0]["manage_stock"], true);
+    assert_eq!(first[0]["attributes"][0]["option"], "DVD");
+    let (_, headers, second) = get(
+        &sim,
+        &format!("/products/{parent}/variations?per_page=1&page=2"),
+    )
+    .await;
+    assert_eq!(headers["x-wp-total"], "2");
+    assert_eq!(second[0]["sku"], "MV-BR");
+    let blu_ray = second[0]["id"].as_u64().expect("id");
+    let (_, _, simple) = get(&sim, &format!("/products/{}/variations", listed[0]["id"])).await;
+    assert_eq!(simple, json!([]));
+    // A variation read through the products endpoint names its variable product.
+    let (_, _, alone) = get(&sim, &format!("/products/{blu_ray}")).await;
+    assert_eq!(alone["type"], "variation");
+    assert_eq!(alone["parent_id"], parent);
+
+    // The variations batch writes their stock; ids of other products are refused.
+    let (status, body) = post(
+        &sim,
+        &format!("/products/{parent}/variations/batch"),
+        &json!({"update": [
+            {"id": blu_ray, "stock_quantity": 9, "manage_stock": true},
+            {"id": listed[0]["id"], "stock_quantity": 1},
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["update"][0]["stock_quantity"], 9);
+    assert_eq!(
+        body["update"][1]["error"]["code"],
+        "woocommerce_rest_product_variation_invalid_id"
+    );
+    assert_eq!(stock(sim.base_url(), "MV-BR").await, 9);
+    assert_eq!(stock(sim.base_url(), "SOLO-1").await, 4);
+    let (status, _) = post(
+        &sim,
+        &format!("/products/{}/variations/batch", listed[0]["id"]),
+        &json!({"update": [{"id": blu_ray, "stock_quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A sale of a variation: the order line names the product and the variation; the
+    // stock webhook is the variation itself.
+    receiver.clear();
+    let (status, sale) = control(
+        sim.base_url(),
+        "/_sim/sale",
+        &json!({"sku": "MV-BR", "quantity": 2}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sale}");
+    let created = deliveries(&receiver, "x-wc-webhook-topic", "order.created", 1).await;
+    verify(Platform::WooCommerce, &created[0], &secret, &receiver.url());
+    let line = &created[0].json().expect("json")["line_items"][0];
+    assert_eq!(line["product_id"], parent);
+    assert_eq!(line["variation_id"], blu_ray);
+    assert_eq!(line["sku"], "MV-BR");
+    assert_eq!(line["parent_name"], "Midnight Velvet");
+    let updated = receiver
+        .wait_for(1, Duration::from_secs(5), |r| {
+            r.header("x-wc-webhook-topic") == Some("product.updated")
+                && r.json()
+                    .is_some_and(|b| b["id"] == blu_ray && b["stock_quantity"] == 7)
+        })
+        .await;
+    let body = updated[0].json().expect("json");
+    assert_eq!(body["type"], "variation");
+    assert_eq!(body["parent_id"], parent);
+    let (_, _, orders) = get(&sim, &format!("/orders?product={blu_ray}")).await;
+    assert_eq!(orders.as_array().map(Vec::len), Some(1));
+    sim.stop().await;
+    receiver.stop().await;
 }
