@@ -225,12 +225,13 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
 /// Gives every error response that lacks a JSON body (unknown routes, wrong methods,
 /// errors raised inside actix) the standard envelope.
 pub fn envelope_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    let written = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // JSON errors already have the envelope; HTML pages are written for people.
+    if written {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -52,6 +52,10 @@ pub struct SimConfig {
     /// Whether a sale may take stock below zero (the platform's "continue selling when out
     /// of stock"); off by default, so an out-of-stock sale is refused.
     pub allow_negative_stock: bool,
+    /// The id of the first order (and its lines, payments and refunds); later ones count on.
+    /// A simulator restarted against the same Concord data passes a higher value, as a
+    /// platform never reuses ids.
+    pub first_id: u64,
     /// HTTP worker threads.
     pub workers: usize,
 }
@@ -92,6 +96,7 @@ impl SimConfig {
             time_scale: 1.0,
             rate_limit: None,
             allow_negative_stock: false,
+            first_id: 1,
             workers: 2,
         }
     }

@@ -294,6 +294,8 @@ pub(crate) struct Core {
     by_sku: HashMap<String, usize>,
     pub locations: Vec<Location>,
     pub orders: Vec<Order>,
+    /// The id of `orders[0]`.
+    first_order: u64,
     log: Vec<Logged>,
     next_line: u64,
     next_refund: u64,
@@ -330,6 +332,7 @@ impl Core {
                 .collect(),
             orders: Vec::new(),
             log: Vec::new(),
+            first_order: 1,
             next_line: 1,
             next_refund: 1,
             next_payment: 1,
@@ -354,15 +357,25 @@ impl Core {
         self.by_sku.get(sku).and_then(|&i| self.products.get(i))
     }
 
+    /// Numbers orders, their lines, payments and refunds from `first` on, so a simulator
+    /// started again never reuses an id the platform issued before.
+    pub fn start_ids_at(&mut self, first: u64) {
+        let first = first.max(1);
+        self.first_order = first;
+        self.next_line = first;
+        self.next_refund = first;
+        self.next_payment = first;
+    }
+
     /// The order with id `id`.
     pub fn order(&self, id: u64) -> Option<&Order> {
-        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        let index = usize::try_from(id.checked_sub(self.first_order)?).ok()?;
         self.orders.get(index)
     }
 
     /// The order with id `id`, for edits that are not shop events (Stripe metadata).
     pub fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
-        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        let index = usize::try_from(id.checked_sub(self.first_order)?).ok()?;
         self.orders.get_mut(index)
     }
 
@@ -550,7 +563,7 @@ impl Core {
                 }
             }
         }
-        let id = self.orders.len() as u64 + 1;
+        let id = self.first_order + self.orders.len() as u64;
         let mut order_lines = Vec::with_capacity(lines.len());
         for &(product, quantity) in lines {
             let Some(p) = self.product(product) else {
@@ -613,7 +626,7 @@ impl Core {
 
     /// A payment created through an API (Stripe PaymentIntent), not paid yet.
     pub fn create_payment(&mut self, spec: PaymentSpec, now: Time) -> (u64, Vec<Change>) {
-        let id = self.orders.len() as u64 + 1;
+        let id = self.first_order + self.orders.len() as u64;
         self.orders.push(Order {
             id,
             number: 1000 + id,

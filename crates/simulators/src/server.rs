@@ -346,6 +346,7 @@ impl Simulator {
             config.platform != Platform::Stripe,
             now,
         );
+        core.start_ids_at(config.first_id);
         for seed in &config.seed {
             core.add_product(seed, now)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("seed: {e}")))?;

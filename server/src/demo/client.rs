@@ -72,11 +72,6 @@ impl ApiClient {
         Ok((client, created))
     }
 
-    /// Concord's address.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// `/api/v1/tenants/{tenant}{rest}`.
     pub fn path(&self, rest: &str) -> String {
         format!("/api/v1/tenants/{}{rest}", self.tenant)

@@ -149,6 +149,11 @@ fn start_sim(
     config.seed = seed;
     config.currency = "GBP".to_owned();
     config.time_scale = 0.01;
+    // A restarted demo must not reuse the ids its platforms issued before: count on from
+    // the clock (a hundred ids per second of the past).
+    config.first_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs().saturating_sub(1_790_000_000) * 100);
     Simulator::start(config)
         .with_context(|| format!("cannot start the {platform} simulator on port {port}"))
 }

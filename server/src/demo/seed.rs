@@ -205,16 +205,10 @@ impl Shop {
                 .await?;
             }
         }
-        match platform {
-            Platform::Stripe => {
-                let url = format!("{}/webhooks/stripe/{id}", api.base());
-                sim.set_webhook_url(Some(url));
-            }
-            Platform::LightspeedR => {}
-            _ => {
-                api.post(&format!("/connections/{id}/webhooks"), json!({}))
-                    .await?;
-            }
+        // Lightspeed Retail has no webhooks: Concord polls it.
+        if platform != Platform::LightspeedR {
+            api.post(&format!("/connections/{id}/webhooks"), json!({}))
+                .await?;
         }
         if let Some(at) = sells_from.filter(|at| *at > 0) {
             // A store's till sells the store's own units: its sales come off that store.

@@ -126,6 +126,16 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             None,
         ),
         (
+            Method::DELETE,
+            "/api/v1/tenants/{tenant_id}/connections/{connection_id}",
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/analytics/sales",
+            None,
+        ),
+        (
             Method::PUT,
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/settings",
             Some(json!({ "safety_buffer": 99, "sourcing": [] })),

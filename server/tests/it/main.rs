@@ -4,6 +4,7 @@
 //! `services` nextest profile.
 
 mod auth;
+mod dashboard;
 mod errors;
 mod files;
 mod harness;
