@@ -432,3 +432,14 @@ pub struct KindSales {
     /// Revenue in minor units.
     pub revenue_minor: i64,
 }
+
+/// A location as the platform lists it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PlatformLocation {
+    /// Its id on the platform.
+    pub id: String,
+    /// Its name there.
+    pub name: String,
+    /// The Concord location mapped to it.
+    pub mapped_to: Option<String>,
+}

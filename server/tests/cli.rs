@@ -201,18 +201,31 @@ fn worker_runs_until_sigterm() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
+    // Read its log on a thread; terminate once it says it started (migrations done).
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !dir.join("concord.db").exists() && Instant::now() < deadline {
-        assert!(
-            child.try_wait().expect("poll").is_none(),
-            "worker exited early"
-        );
-        sleep(Duration::from_millis(100));
+    loop {
+        let line = seen
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the worker never said it started");
+        if line.contains("worker started") {
+            break;
+        }
     }
-    sleep(Duration::from_millis(500));
     let out = terminate(child);
+    reader.join().expect("reader");
+    let rest: Vec<String> = seen.try_iter().collect();
     assert!(out.status.success(), "exit {:?}", out.status);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("worker stopped"));
+    assert!(
+        rest.iter().any(|l| l.contains("worker stopped")),
+        "{rest:?}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -9,7 +9,7 @@ use crate::{
     api::{self, Nothing},
     format::{ago, duration, words},
     load::{Fetched, fetched},
-    model::{Connection, InventoryRow, Listing, MatchReport, Page},
+    model::{Connection, InventoryRow, Listing, MatchReport, Page, PlatformLocation},
     session::Session,
     widgets::{Flash, empty, loaded},
 };
@@ -367,6 +367,7 @@ fn Mapping(connection: Connection) -> impl IntoView {
                     <ul>{r.collisions.into_iter().map(|c| view! { <li><code>{c.code}</code>": " {c.external_item_ids.join(", ")}</li> }).collect_view()}</ul>
                 })}
             })}
+            <PlatformLocations connection_id=connection.id.clone() />
             {loaded(listings, move |rows: Vec<Listing>| {
                 if rows.is_empty() {
                     return empty("No listings read from this platform yet: match listings to read them.");
@@ -447,5 +448,72 @@ fn ListingRow(
                 {flash.view()}
             </td>
         </tr>
+    }
+}
+
+/// The platform's locations and the Concord location each one's stock and sales belong to.
+#[component]
+fn PlatformLocations(connection_id: String) -> impl IntoView {
+    let session = Session::get();
+    let id = connection_id.clone();
+    let places = fetched(move || {
+        api::get::<Vec<PlatformLocation>>(
+            session.path(&format!("/connections/{id}/platform-locations")),
+        )
+    });
+    let ours = fetched(move || api::get::<Vec<crate::model::Location>>(session.path("/locations")));
+    let flash = Flash::new();
+    view! {
+        <h3>"Locations"</h3>
+        {flash.view()}
+        {loaded(places, move |rows: Vec<PlatformLocation>| {
+            if rows.is_empty() {
+                return empty("The platform lists no locations.");
+            }
+            let options = match ours.state.get() {
+                crate::load::Load::Ready(ls) => ls,
+                _ => Vec::new(),
+            };
+            let connection_id = connection_id.clone();
+            view! {
+                <table class="grid">
+                    <caption class="visually-hidden">"Platform locations"</caption>
+                    <thead><tr><th scope="col">"On the platform"</th><th scope="col">"Concord location"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|p| {
+                            let path = session.path(&format!("/connections/{connection_id}/location-map"));
+                            let label = format!("Concord location for {}", p.name);
+                            let external = p.id.clone();
+                            view! {
+                                <tr>
+                                    <th scope="row">{p.name.clone()}</th>
+                                    <td>
+                                        <select aria-label=label disabled=move || !session.can_manage() on:change=move |e| {
+                                            let chosen = event_target_value(&e);
+                                            let body = if chosen.is_empty() {
+                                                json!({ "location_id": p.mapped_to, "external_location_id": null })
+                                            } else {
+                                                json!({ "location_id": chosen, "external_location_id": external })
+                                            };
+                                            let path = path.clone();
+                                            spawn_local(async move {
+                                                let outcome = api::put::<_, Nothing>(&path, &body).await;
+                                                flash.report(&outcome, "Location mapped.");
+                                                places.refresh();
+                                            });
+                                        }>
+                                            <option value="">"Not mapped"</option>
+                                            {options.iter().map(|l| view! {
+                                                <option value=l.id.clone() selected=p.mapped_to.as_deref() == Some(l.id.as_str())>{l.name.clone()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
     }
 }

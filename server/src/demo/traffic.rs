@@ -50,12 +50,11 @@ pub async fn run(simulators: Vec<String>, codes: Vec<String>, stop: Cancellation
             };
             ("adjust", json!({ "sku": sku, "delta": delta }))
         };
-        if let Some(done) = post(&http, sim, path, body).await {
-            if let Some(order) = done["order_id"].as_str() {
-                recent.push_back((sim.clone(), order.to_owned()));
-                if recent.len() > 20 {
-                    recent.pop_front();
-                }
+        let done = post(&http, sim, path, body).await;
+        if let Some(order) = done.as_ref().and_then(|d| d["order_id"].as_str()) {
+            recent.push_back((sim.clone(), order.to_owned()));
+            if recent.len() > 20 {
+                recent.pop_front();
             }
         }
     }

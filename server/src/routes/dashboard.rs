@@ -87,17 +87,20 @@ async fn send(
     } else {
         "public, max-age=300"
     };
-    if gzip_ok {
-        if let Ok(bytes) = tokio::fs::read(dir.join(format!("{file}.gz"))).await {
-            return Some(
-                HttpResponse::Ok()
-                    .insert_header((CONTENT_TYPE, content_type))
-                    .insert_header((CONTENT_ENCODING, "gzip"))
-                    .insert_header((VARY, "Accept-Encoding"))
-                    .insert_header((CACHE_CONTROL, cache))
-                    .body(bytes),
-            );
-        }
+    let zipped = if gzip_ok {
+        tokio::fs::read(dir.join(format!("{file}.gz"))).await.ok()
+    } else {
+        None
+    };
+    if let Some(bytes) = zipped {
+        return Some(
+            HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, content_type))
+                .insert_header((CONTENT_ENCODING, "gzip"))
+                .insert_header((VARY, "Accept-Encoding"))
+                .insert_header((CACHE_CONTROL, cache))
+                .body(bytes),
+        );
     }
     let bytes = tokio::fs::read(dir.join(file)).await.ok()?;
     Some(
