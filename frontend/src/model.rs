@@ -443,3 +443,24 @@ pub struct PlatformLocation {
     /// The Concord location mapped to it.
     pub mapped_to: Option<String>,
 }
+
+/// A jurisdiction rule version.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Rule {
+    /// Stable code, e.g. `UK-R18-ONLINE`.
+    pub code: String,
+    /// Version.
+    pub version: i32,
+    /// In force now.
+    pub in_force: bool,
+    /// What it says.
+    pub summary: String,
+    /// Where it applies.
+    pub jurisdictions: Vec<String>,
+    /// Which kinds of channel.
+    pub channels: Vec<String>,
+    /// What it does.
+    pub action: String,
+    /// Minimum age.
+    pub min_age: Option<u8>,
+}

@@ -73,7 +73,7 @@ impl Scoped<'_> {
             .select::<order_line::Entity>()
             .select_only()
             .column(order_line::Column::OrderId)
-            .column_as(order_line::Column::Quantity.sum(), "units")
+            .column_as(bigint(order_line::Column::Quantity.sum()), "units")
             .filter(order_line::Column::OrderId.in_subquery(order_ids_since(self, since)))
             .group_by(order_line::Column::OrderId)
             .into_tuple::<(String, Option<i64>)>()
@@ -86,7 +86,7 @@ impl Scoped<'_> {
             .select::<refund::Entity>()
             .select_only()
             .column(refund::Column::OrderId)
-            .column_as(refund::Column::AmountMinor.sum(), "refunded")
+            .column_as(bigint(refund::Column::AmountMinor.sum()), "refunded")
             .filter(refund::Column::OrderId.in_subquery(order_ids_since(self, since)))
             .group_by(refund::Column::OrderId)
             .into_tuple::<(String, Option<i64>)>()
@@ -126,6 +126,12 @@ impl Scoped<'_> {
             by_day: days.into_values().collect(),
         })
     }
+}
+
+/// A sum as a 64-bit integer on every backend (PostgreSQL sums `BIGINT` into `NUMERIC`).
+fn bigint(sum: sea_orm::sea_query::Expr) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::ExprTrait;
+    sum.cast_as(sea_orm::sea_query::Alias::new("BIGINT"))
 }
 
 fn order_ids_since(

@@ -59,7 +59,7 @@ impl Scoped<'_> {
             .column(availability::Column::ConnectionId)
             .column_as(availability::Column::PushedAt.max(), "pushed_at")
             .column_as(
-                Expr::cust("SUM(CASE WHEN push_error IS NULL THEN 0 ELSE 1 END)"),
+                Expr::cust("CAST(SUM(CASE WHEN push_error IS NULL THEN 0 ELSE 1 END) AS BIGINT)"),
                 "errors",
             )
             .group_by(availability::Column::ConnectionId)
