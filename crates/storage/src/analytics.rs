@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter, QuerySelect};
 
 use crate::{
     Scoped,
     entity::{order, order_line, refund},
     error::Result,
+    scope::TenantOwned,
 };
 
 /// One channel's sales in a currency.
@@ -69,32 +70,22 @@ impl Scoped<'_> {
             .into_tuple()
             .all(&txn)
             .await?;
-        let units: BTreeMap<String, i64> = self
-            .select::<order_line::Entity>()
-            .select_only()
-            .column(order_line::Column::OrderId)
-            .column_as(bigint(order_line::Column::Quantity.sum()), "units")
-            .filter(order_line::Column::OrderId.in_subquery(order_ids_since(self, since)))
-            .group_by(order_line::Column::OrderId)
-            .into_tuple::<(String, Option<i64>)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|(id, n)| (id, n.unwrap_or_default()))
-            .collect();
-        let refunded: BTreeMap<String, i64> = self
-            .select::<refund::Entity>()
-            .select_only()
-            .column(refund::Column::OrderId)
-            .column_as(bigint(refund::Column::AmountMinor.sum()), "refunded")
-            .filter(refund::Column::OrderId.in_subquery(order_ids_since(self, since)))
-            .group_by(refund::Column::OrderId)
-            .into_tuple::<(String, Option<i64>)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|(id, n)| (id, n.unwrap_or_default()))
-            .collect();
+        let units = sum_per_order::<order_line::Entity>(
+            self,
+            &txn,
+            order_line::Column::OrderId,
+            order_line::Column::Quantity,
+            since,
+        )
+        .await?;
+        let refunded = sum_per_order::<refund::Entity>(
+            self,
+            &txn,
+            refund::Column::OrderId,
+            refund::Column::AmountMinor,
+            since,
+        )
+        .await?;
         txn.commit().await?;
         let mut channels: BTreeMap<(String, String), ChannelSales> = BTreeMap::new();
         let mut days: BTreeMap<(String, String), DaySales> = BTreeMap::new();
@@ -126,6 +117,30 @@ impl Scoped<'_> {
             by_day: days.into_values().collect(),
         })
     }
+}
+
+/// `amount` summed per order, for the orders placed since `since`.
+async fn sum_per_order<E: TenantOwned>(
+    scoped: &Scoped<'_>,
+    txn: &DatabaseTransaction,
+    order_id: E::Column,
+    amount: E::Column,
+    since: DateTime<Utc>,
+) -> Result<BTreeMap<String, i64>> {
+    let rows: Vec<(String, Option<i64>)> = scoped
+        .select::<E>()
+        .select_only()
+        .column(order_id)
+        .column_as(bigint(amount.sum()), "total")
+        .filter(order_id.in_subquery(order_ids_since(scoped, since)))
+        .group_by(order_id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, n.unwrap_or_default()))
+        .collect())
 }
 
 /// A sum as a 64-bit integer on every backend (PostgreSQL sums `BIGINT` into `NUMERIC`).
