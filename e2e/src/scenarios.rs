@@ -54,7 +54,7 @@ pub(crate) async fn shop(
     let mut connections = Vec::with_capacity(channels);
     for n in 0..channels.max(1) {
         let connection = repos
-            .create_connection(platform.into(), format!("Web {n}"))
+            .create_connection(platform.into(), format!("Web {n}"), "bench")
             .await?;
         repos
             .configure_connection(

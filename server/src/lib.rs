@@ -4,6 +4,7 @@
 //! together and holds no business rules of its own beyond who may call what.
 
 pub mod app;
+pub mod audit_cli;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -569,3 +569,161 @@ fn webhook_parse_prints_normalized_events_and_never_invents_facts() {
     assert_eq!(bad_pointer.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A SQLite database with one tenant whose audit log holds `n` entries; returns the
+/// database, its runtime and the tenant id.
+fn audited_database(
+    n: usize,
+) -> (
+    concord_storage::test_support::TestDatabase,
+    tokio::runtime::Runtime,
+    String,
+) {
+    use concord_domain::{Email, OrganizationName, audit::AuditAction};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (db, tenant) = rt.block_on(async {
+        let db = concord_storage::test_support::TestDatabase::create_on(None, 2)
+            .await
+            .expect("db");
+        let (user, tenant) = db
+            .store
+            .signup(
+                &Email::parse("owner@audit-cli.test").expect("email"),
+                "x".into(),
+                &OrganizationName::parse("Audit CLI").expect("name"),
+            )
+            .await
+            .expect("signup");
+        let scope = db
+            .store
+            .authorize(&user.id, &tenant.id)
+            .await
+            .expect("scope");
+        for i in 0..n {
+            db.store
+                .scoped(&scope)
+                .audit()
+                .append(concord_storage::NewAuditEntry {
+                    actor: user.id.to_string(),
+                    action: AuditAction::MemberRoleChanged,
+                    subject: format!("usr_{i}"),
+                    details: serde_json::json!({ "before": "staff", "after": "admin" }),
+                })
+                .await
+                .expect("append");
+        }
+        (db, tenant.id.to_string())
+    });
+    (db, rt, tenant)
+}
+
+fn audit_verify(url: &str, tenant: Option<&str>) -> Output {
+    let dir = temp_dir();
+    let mut cmd = concord(&dir);
+    cmd.args(["audit", "verify", "--database-url", url]);
+    if let Some(t) = tenant {
+        cmd.args(["--tenant", t]);
+    }
+    let out = cmd.output().expect("run");
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+/// Rewrites history as someone with control of the database file could.
+fn tamper(
+    db: &concord_storage::test_support::TestDatabase,
+    rt: &tokio::runtime::Runtime,
+    sql: &[String],
+) {
+    rt.block_on(async {
+        for t in ["audit_log_no_update", "audit_log_no_delete"] {
+            let _ = db.execute(&format!("DROP TRIGGER IF EXISTS {t}")).await;
+        }
+        for s in sql {
+            db.execute(s).await.expect("tamper");
+        }
+    });
+}
+
+#[test]
+fn audit_verify_counts_an_intact_chain() {
+    let (db, rt, tenant) = audited_database(4);
+    let out = audit_verify(&db.url, None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("audit log intact: 4 entries in 1 chain(s)"),
+        "{stdout}"
+    );
+    let one = audit_verify(&db.url, Some(&tenant));
+    assert_eq!(one.status.code(), Some(0));
+    let unknown = audit_verify(&db.url, Some("tnt_0190f0f0f0f07000800000000000abcd"));
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("is it a tenant here"));
+    rt.block_on(db.cleanup()).expect("cleanup");
+}
+
+#[test]
+fn audit_verify_names_an_edited_entry() {
+    let (db, rt, tenant) = audited_database(4);
+    tamper(
+        &db,
+        &rt,
+        &[format!(
+            "UPDATE audit_log SET details = '{{\"after\":\"owner\",\"before\":\"staff\"}}' WHERE tenant_id = '{tenant}' AND seq = 2"
+        )],
+    );
+    let out = audit_verify(&db.url, Some(&tenant));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("BROKEN {tenant}: entry 2: its fields differ")),
+        "{stdout}"
+    );
+    rt.block_on(db.cleanup()).expect("cleanup");
+}
+
+#[test]
+fn audit_verify_names_a_deleted_entry() {
+    let (db, rt, tenant) = audited_database(4);
+    tamper(
+        &db,
+        &rt,
+        &[format!(
+            "DELETE FROM audit_log WHERE tenant_id = '{tenant}' AND seq = 3"
+        )],
+    );
+    let out = audit_verify(&db.url, None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("entry 3 is missing; the next present is 4 (deleted)"),
+        "{stdout}"
+    );
+    rt.block_on(db.cleanup()).expect("cleanup");
+}
+
+#[test]
+fn audit_verify_names_reordered_entries() {
+    let (db, rt, tenant) = audited_database(4);
+    let swap: Vec<String> = [(1, -1), (2, 1), (-1, 2)]
+        .into_iter()
+        .map(|(from, to)| {
+            format!("UPDATE audit_log SET seq = {to} WHERE tenant_id = '{tenant}' AND seq = {from}")
+        })
+        .collect();
+    tamper(&db, &rt, &swap);
+    let out = audit_verify(&db.url, Some(&tenant));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("entry 1: it was written as entry 2 (reordered)"),
+        "{stdout}"
+    );
+    rt.block_on(db.cleanup()).expect("cleanup");
+}

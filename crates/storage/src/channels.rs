@@ -105,8 +105,14 @@ impl Scoped<'_> {
             .collect()
     }
 
-    /// Adds a connection in `pending` status, sourcing from no location yet.
-    pub async fn create_connection(&self, platform: String, name: String) -> Result<Connection> {
+    /// Adds a connection in `pending` status, sourcing from no location yet; audited as
+    /// created by `actor`.
+    pub async fn create_connection(
+        &self,
+        platform: String,
+        name: String,
+        actor: &str,
+    ) -> Result<Connection> {
         let txn = self.begin_write().await?;
         let created = Connection {
             id: ConnectionId::generate(),
@@ -132,6 +138,17 @@ impl Scoped<'_> {
             created_at: Set(created.created_at),
         })
         .exec_without_returning(&txn)
+        .await?;
+        crate::audit::append_in(
+            self,
+            &txn,
+            crate::NewAuditEntry {
+                actor: actor.to_owned(),
+                action: concord_domain::audit::AuditAction::ConnectionCreated,
+                subject: created.id.to_string(),
+                details: serde_json::json!({ "platform": created.platform, "name": created.name }),
+            },
+        )
         .await?;
         txn.commit().await?;
         Ok(created)

@@ -153,6 +153,35 @@ impl Scoped<'_> {
         Ok(recorded)
     }
 
+    /// Records manual stock changes (adjustments, counts, receipts, transfers) like
+    /// [`Scoped::record_movements`], and appends one audit entry per movement recorded, in the
+    /// same transaction. A replay whose idempotency key was already recorded adds nothing.
+    pub async fn record_manual_movements(&self, moves: Vec<NewMovement>) -> Result<Recorded> {
+        let txn = self.begin_write().await?;
+        let recorded = record(self, &txn, moves).await?;
+        for m in &recorded.movements {
+            crate::audit::append_in(
+                self,
+                &txn,
+                crate::NewAuditEntry {
+                    actor: m.actor.clone(),
+                    action: concord_domain::audit::AuditAction::StockManualChange,
+                    subject: m.sku_id.to_string(),
+                    details: serde_json::json!({
+                        "movement": m.id,
+                        "location_id": m.location_id,
+                        "reason": m.reason,
+                        "delta": m.delta,
+                        "note": m.note,
+                    }),
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(recorded)
+    }
+
     /// A SKU's level at every location that has one.
     pub async fn levels(&self, sku_id: &SkuId) -> Result<Vec<LocationLevel>> {
         let txn = self.begin().await?;

@@ -6,6 +6,7 @@
 //! each scoped transaction also sets `concord.tenant_id`, which row-level security enforces
 //! as a second wall.
 
+mod audit;
 mod catalog;
 mod channels;
 mod decode;
@@ -31,6 +32,7 @@ mod tenancy;
 pub mod test_support;
 mod transfer;
 
+pub use audit::{AuditLog, AuditQuery, ChainReport, NewAuditEntry};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{Connection, Location};
 pub use error::StorageError;

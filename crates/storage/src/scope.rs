@@ -57,6 +57,8 @@ tenant_owned!(
     membership,
     invitation,
     api_token,
+    audit_entry,
+    audit_head,
     location,
     connection,
     connection_location,

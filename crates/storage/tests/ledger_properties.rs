@@ -44,7 +44,7 @@ async fn shop(store: &Store, name: &str) -> Shop {
         .expect("location")
         .id;
     let connection = repos
-        .create_connection("shopify".into(), "Web".into())
+        .create_connection("shopify".into(), "Web".into(), "test")
         .await
         .expect("connection")
         .id;

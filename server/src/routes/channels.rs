@@ -187,7 +187,11 @@ pub async fn create_connection(
     let name = parse_label("name", &body.name, 120)?;
     let created = access
         .repos(&state)
-        .create_connection(platform.slug().to_owned(), name)
+        .create_connection(
+            platform.slug().to_owned(),
+            name,
+            access.caller.user_id().as_str(),
+        )
         .await?;
     Ok(HttpResponse::Created().json(ConnectionOut::from(created)))
 }

@@ -2,6 +2,7 @@
 //! and its docs UI under `/api`.
 
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
@@ -196,6 +197,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                     .route(web::post().to(webhooks::issue_secret)),
             )
             .service(web::resource("/tenants/{tenant_id}/live").route(web::get().to(live::stream)))
+            .service(web::resource("/tenants/{tenant_id}/audit").route(web::get().to(audit::list)))
             .service(
                 web::resource("/tenants/{tenant_id}/inbound-events")
                     .route(web::get().to(webhooks::list_inbound)),

@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, auth, catalog, channels, files, health, inventory, invitations, live, members,
-    orders, sync, tenants, webhooks,
+    api_tokens, audit, auth, catalog, channels, files, health, inventory, invitations, live,
+    members, orders, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -40,6 +40,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         files::import_catalog, files::import_stock, files::export,
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,
         live::stream,
+        audit::list,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

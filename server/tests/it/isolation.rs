@@ -224,6 +224,7 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({})),
         ),
         (Method::GET, "/api/v1/tenants/{tenant_id}/live", None),
+        (Method::GET, "/api/v1/tenants/{tenant_id}/audit", None),
     ]
 }
 

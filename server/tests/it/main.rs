@@ -3,6 +3,7 @@
 //! Tests under `postgres_only` / `redis_only` need those services and run in the
 //! `services` nextest profile.
 
+mod audit;
 mod auth;
 mod errors;
 mod files;

@@ -2,6 +2,8 @@
 //! repositories, so no code outside `storage` can query a tenant-owned table unscoped.
 
 pub(crate) mod api_token;
+pub(crate) mod audit_entry;
+pub(crate) mod audit_head;
 pub(crate) mod availability;
 pub(crate) mod connection;
 pub(crate) mod connection_location;
