@@ -18,6 +18,7 @@ mod m20261128_000004_create_sync;
 mod m20261128_000005_create_jobs;
 mod m20261128_000006_create_oauth_states;
 mod m20261201_000001_create_audit_log;
+mod m20261201_000002_create_compliance_rules;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_create_jobs::Migration),
             Box::new(m20261128_000006_create_oauth_states::Migration),
             Box::new(m20261201_000001_create_audit_log::Migration),
+            Box::new(m20261201_000002_create_compliance_rules::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod availability;
 pub mod barcode;
 pub mod catalog;
+pub mod compliance;
 pub mod events;
 pub mod ids;
 pub mod ledger;

@@ -5,18 +5,18 @@ use chrono::{DateTime, Utc};
 use concord_domain::{
     ConnectionId, LocationId,
     availability::{AllocationCap, ChannelRules},
+    compliance::{ChannelKind, Jurisdiction},
     ledger::LocationKind,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 use crate::{
     Scoped, decode,
-    entity::{connection, connection_location, location, sku},
+    entity::{connection, connection_location, location},
     error::{Result, StorageError},
-    ledger::recompute_availability,
+    ledger::recompute_all_availability,
     now,
 };
 
@@ -48,12 +48,21 @@ pub struct Connection {
     pub rules: ChannelRules,
     /// The locations whose stock this channel sells.
     pub sourcing: Vec<LocationId>,
+    /// Where and how it sells, for the jurisdiction rules; `None` until set, and then its
+    /// orders are recorded as not checked.
+    pub compliance: Option<ChannelCompliance>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
 
-/// SKUs recomputed per batch when a whole channel's offer changes.
-const RECOMPUTE_BATCH: u64 = 500;
+/// Where a channel sells and how, as the jurisdiction rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelCompliance {
+    /// The jurisdiction its sales are judged in (unless an order names its ship-to region).
+    pub jurisdiction: Jurisdiction,
+    /// Online, phone, mail or over the counter.
+    pub kind: ChannelKind,
+}
 
 impl Scoped<'_> {
     /// Adds a location.
@@ -121,6 +130,7 @@ impl Scoped<'_> {
             status: "pending".to_owned(),
             rules: ChannelRules::default(),
             sourcing: Vec::new(),
+            compliance: None,
             created_at: now(),
         };
         connection::Entity::insert(connection::ActiveModel {
@@ -135,6 +145,8 @@ impl Scoped<'_> {
             webhook_secret: Set(None),
             credentials: Set(None),
             base_url: Set(None),
+            jurisdiction: Set(None),
+            channel_kind: Set(None),
             created_at: Set(created.created_at),
         })
         .exec_without_returning(&txn)
@@ -229,26 +241,7 @@ impl Scoped<'_> {
             .exec_without_returning(&txn)
             .await?;
         }
-        let mut after: Option<String> = None;
-        loop {
-            let mut query = self
-                .select::<sku::Entity>()
-                .order_by_asc(sku::Column::Id)
-                .limit(RECOMPUTE_BATCH);
-            if let Some(last) = &after {
-                query = query.filter(sku::Column::Id.gt(last.as_str()));
-            }
-            let ids: Vec<String> = query.all(&txn).await?.into_iter().map(|s| s.id).collect();
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            let batch = ids
-                .iter()
-                .map(|i| decode::id(i))
-                .collect::<Result<Vec<_>>>()?;
-            recompute_availability(self, &txn, &batch).await?;
-            after = Some(last);
-        }
+        recompute_all_availability(self, &txn).await?;
         txn.commit().await?;
         Ok(Connection {
             rules,
@@ -286,8 +279,16 @@ pub(crate) async fn load_connections(
                 .filter(|l| l.connection_id == r.id)
                 .map(|l| decode::id(&l.location_id))
                 .collect::<Result<Vec<_>>>()?;
+            let compliance = match (r.jurisdiction.as_deref(), r.channel_kind.as_deref()) {
+                (Some(j), Some(k)) => Some(ChannelCompliance {
+                    jurisdiction: decode::parsed(j, Jurisdiction::parse)?,
+                    kind: decode::parsed(k, str::parse)?,
+                }),
+                _ => None,
+            };
             Ok(Connection {
                 id: decode::id(&r.id)?,
+                compliance,
                 platform: r.platform,
                 name: r.name,
                 status: r.status,

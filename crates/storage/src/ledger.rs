@@ -563,5 +563,36 @@ pub(crate) async fn recompute_availability(
     Ok(changes)
 }
 
+/// SKUs recomputed per batch when every offer may change.
+const RECOMPUTE_BATCH: u64 = 500;
+
+/// Recomputes every offer of the tenant, SKU batch by SKU batch (after a channel's
+/// settings or the rules that apply to it change).
+pub(crate) async fn recompute_all_availability(
+    scoped: &Scoped<'_>,
+    txn: &DatabaseTransaction,
+) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = scoped
+            .select::<sku::Entity>()
+            .order_by_asc(sku::Column::Id)
+            .limit(RECOMPUTE_BATCH);
+        if let Some(last) = &after {
+            query = query.filter(sku::Column::Id.gt(last.as_str()));
+        }
+        let ids: Vec<String> = query.all(txn).await?.into_iter().map(|s| s.id).collect();
+        let Some(last) = ids.last().cloned() else {
+            return Ok(());
+        };
+        let batch = ids
+            .iter()
+            .map(|i| decode::id(i))
+            .collect::<Result<Vec<_>>>()?;
+        recompute_availability(scoped, txn, &batch).await?;
+        after = Some(last);
+    }
+}
+
 /// Offers written per statement.
 const AVAILABILITY_CHUNK: usize = 500;

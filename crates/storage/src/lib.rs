@@ -9,6 +9,7 @@
 mod audit;
 mod catalog;
 mod channels;
+mod compliance;
 mod decode;
 mod entity;
 mod error;
@@ -34,7 +35,8 @@ mod transfer;
 
 pub use audit::{AuditLog, AuditQuery, ChainReport, NewAuditEntry};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
-pub use channels::{Connection, Location};
+pub use channels::{ChannelCompliance, Connection, Location};
+pub use compliance::{RuleRecord, TitleDraft};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
 pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget, NewInbound};

@@ -81,6 +81,8 @@ tenant_owned!(
     sync_cursor,
     job,
     oauth_state,
+    title_compliance,
+    compliance_rule,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

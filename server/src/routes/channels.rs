@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use concord_domain::{
     ConnectionId, LocationId, Permission, ValidationError,
     availability::{AllocationCap, ChannelRules},
+    compliance::ChannelKind,
     ledger::LocationKind,
     validate::parse_label,
 };
@@ -90,6 +91,11 @@ pub struct ConnectionOut {
     pub status: String,
     /// Offer settings.
     pub settings: ConnectionSettings,
+    /// The jurisdiction its sales are judged in; absent until set (its orders are then
+    /// recorded as not checked).
+    pub jurisdiction: Option<String>,
+    /// Online, phone, mail or pos; absent until set.
+    pub channel_kind: Option<ChannelKind>,
     /// Added.
     pub created_at: DateTime<Utc>,
 }
@@ -101,6 +107,8 @@ impl From<Connection> for ConnectionOut {
             platform: c.platform,
             name: c.name,
             status: c.status,
+            jurisdiction: c.compliance.as_ref().map(|x| x.jurisdiction.to_string()),
+            channel_kind: c.compliance.as_ref().map(|x| x.kind),
             settings: ConnectionSettings {
                 safety_buffer: c.rules.safety_buffer,
                 allocation_cap: c.rules.cap,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
+pub mod compliance;
 pub mod files;
 pub mod health;
 pub mod inventory;
@@ -198,6 +199,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
             )
             .service(web::resource("/tenants/{tenant_id}/live").route(web::get().to(live::stream)))
             .service(web::resource("/tenants/{tenant_id}/audit").route(web::get().to(audit::list)))
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/rules")
+                    .route(web::get().to(compliance::list_rules))
+                    .route(web::post().to(compliance::create_rule)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}/compliance")
+                    .route(web::get().to(compliance::get_title))
+                    .route(web::put().to(compliance::set_title)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}/compliance/decision")
+                    .route(web::get().to(compliance::decision)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/compliance")
+                    .route(web::put().to(compliance::set_channel)),
+            )
             .service(
                 web::resource("/tenants/{tenant_id}/inbound-events")
                     .route(web::get().to(webhooks::list_inbound)),

@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, audit, auth, catalog, channels, files, health, inventory, invitations, live,
-    members, orders, sync, tenants, webhooks,
+    api_tokens, audit, auth, catalog, channels, compliance, files, health, inventory, invitations,
+    live, members, orders, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -41,6 +41,8 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,
         live::stream,
         audit::list,
+        compliance::list_rules, compliance::create_rule, compliance::get_title, compliance::set_title,
+        compliance::decision, compliance::set_channel,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

@@ -5,6 +5,7 @@
 
 mod audit;
 mod auth;
+mod compliance;
 mod errors;
 mod files;
 mod harness;
