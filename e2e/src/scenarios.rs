@@ -168,6 +168,7 @@ fn sale(n: usize, skus: usize) -> InboundEvent {
             total_minor: 1999,
             customer: None,
             location: None,
+            ship_to: None,
             placed_at: at,
             updated_at: at,
         }),

@@ -19,6 +19,7 @@ mod m20261128_000005_create_jobs;
 mod m20261128_000006_create_oauth_states;
 mod m20261201_000001_create_audit_log;
 mod m20261201_000002_create_compliance_rules;
+mod m20261201_000003_create_compliance_records;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_create_oauth_states::Migration),
             Box::new(m20261201_000001_create_audit_log::Migration),
             Box::new(m20261201_000002_create_compliance_rules::Migration),
+            Box::new(m20261201_000003_create_compliance_records::Migration),
         ]
     }
 }

@@ -505,7 +505,10 @@ pub(crate) async fn recompute_availability(
     let mut changes = Vec::new();
     let mut rows_out = Vec::new();
     let computed_at = now();
-    for connection in load_connections(scoped, txn).await? {
+    let connections = load_connections(scoped, txn).await?;
+    let forbidden = crate::compliance::forbidden_offers(scoped, txn, &connections, &rows).await?;
+    let mut withheld = Vec::new();
+    for connection in &connections {
         for row in &rows {
             let per_location = connection.sourcing.iter().map(|loc| {
                 if row.is_kit {
@@ -519,10 +522,18 @@ pub(crate) async fn recompute_availability(
                     level_at(&row.id, loc).sellable()
                 }
             });
-            let after = connection.rules.offer(per_location);
-            let before = existing
-                .get(&(row.id.clone(), connection.id.to_string()))
-                .copied();
+            let offer = connection.rules.offer(per_location);
+            let key = (row.id.clone(), connection.id.to_string());
+            let before = existing.get(&key).copied();
+            let after = match forbidden.get(&key) {
+                Some(why) => {
+                    if offer > 0 && before != Some(0) {
+                        withheld.push((row, connection, why));
+                    }
+                    0
+                }
+                None => offer,
+            };
             if before == Some(after) {
                 continue;
             }
@@ -543,6 +554,7 @@ pub(crate) async fn recompute_availability(
             });
         }
     }
+    crate::compliance::register_withheld(scoped, txn, withheld).await?;
     for chunk in rows_out.chunks(AVAILABILITY_CHUNK) {
         availability::Entity::insert_many(chunk.to_vec())
             .on_conflict(

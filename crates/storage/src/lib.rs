@@ -36,7 +36,10 @@ mod transfer;
 pub use audit::{AuditLog, AuditQuery, ChainReport, NewAuditEntry};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{ChannelCompliance, Connection, Location};
-pub use compliance::{RuleRecord, TitleDraft};
+pub use compliance::{
+    AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, LineJudgement, OrderCompliance, Period,
+    Refusal, RefusalDraft, RuleRecord, SaleEvidence, TitleDraft,
+};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
 pub use intake::{Claimed, InboundOutcome, InboundRecord, IntakeTarget, NewInbound};

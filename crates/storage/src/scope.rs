@@ -83,6 +83,10 @@ tenant_owned!(
     oauth_state,
     title_compliance,
     compliance_rule,
+    order_compliance,
+    sale_evidence,
+    refusal,
+    age_check_failure,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

@@ -156,6 +156,7 @@ fn events_for(lives: &[Life]) -> Vec<InboundEvent> {
                 total_minor: 100,
                 customer: None,
                 location: None,
+                ship_to: None,
                 placed_at: start,
                 updated_at: at,
             };

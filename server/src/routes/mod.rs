@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod channels;
 pub mod compliance;
+pub mod enforcement;
 pub mod files;
 pub mod health;
 pub mod inventory;
@@ -216,6 +217,32 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
             .service(
                 web::resource("/tenants/{tenant_id}/connections/{connection_id}/compliance")
                     .route(web::put().to(compliance::set_channel)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/compliance")
+                    .route(web::get().to(enforcement::order_compliance)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/release")
+                    .route(web::post().to(enforcement::release)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/evidence")
+                    .route(web::post().to(enforcement::record_evidence)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/evidence")
+                    .route(web::get().to(enforcement::list_evidence)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/refusals")
+                    .route(web::get().to(enforcement::list_refusals))
+                    .route(web::post().to(enforcement::record_refusal)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/age-check-failures")
+                    .route(web::get().to(enforcement::list_age_check_failures))
+                    .route(web::post().to(enforcement::record_age_check_failure)),
             )
             .service(
                 web::resource("/tenants/{tenant_id}/inbound-events")

@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    api_tokens, audit, auth, catalog, channels, compliance, files, health, inventory, invitations,
-    live, members, orders, sync, tenants, webhooks,
+    api_tokens, audit, auth, catalog, channels, compliance, enforcement, files, health, inventory,
+    invitations, live, members, orders, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -43,6 +43,9 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         audit::list,
         compliance::list_rules, compliance::create_rule, compliance::get_title, compliance::set_title,
         compliance::decision, compliance::set_channel,
+        enforcement::order_compliance, enforcement::release, enforcement::record_evidence,
+        enforcement::list_evidence, enforcement::record_refusal, enforcement::list_refusals,
+        enforcement::record_age_check_failure, enforcement::list_age_check_failures,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

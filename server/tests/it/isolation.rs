@@ -258,6 +258,54 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/tenants/{tenant_id}/connections/{connection_id}/compliance",
             Some(json!({ "jurisdiction": null })),
         ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/orders/{order_id}/compliance",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/orders/{order_id}/release",
+            Some(json!({ "reason": "intruder" })),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/orders/{order_id}/evidence",
+            Some(
+                json!({ "check_type": "online_av", "result": "pass", "verifier": "x",
+                         "checked_at": "2026-11-28T09:00:00Z" }),
+            ),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/compliance/evidence",
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/compliance/refusals",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/compliance/refusals",
+            Some(
+                json!({ "reason": "under_age", "title_category": "x", "location_id": "{location_id}" }),
+            ),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/compliance/age-check-failures",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/compliance/age-check-failures",
+            Some(
+                json!({ "provider": "x", "result": "fail", "title_category": "x",
+                         "connection_id": "{connection_id}" }),
+            ),
+        ),
     ]
 }
 

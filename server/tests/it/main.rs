@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod compliance;
+mod enforcement;
 mod errors;
 mod files;
 mod harness;

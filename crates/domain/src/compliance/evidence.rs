@@ -121,6 +121,40 @@ wire_enum!(
     }
 );
 
+/// The carrier control a shipment went out with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryControl {
+    /// The carrier (`royal_mail`, `dhl`, `ups`, `canada_post`).
+    pub carrier: String,
+    /// The control booked, as rules name it (`adult_signature`, `personal_handover`,
+    /// `proof_of_age`).
+    pub service_code: String,
+    /// The tracking number.
+    pub tracking: Option<String>,
+    /// How the delivery attempt ended (`delivered`, `refused`, `returned_to_sender`).
+    pub outcome: Option<String>,
+}
+
+impl DeliveryControl {
+    /// Checks and trims every field.
+    pub fn validated(self) -> Result<Self, ValidationError> {
+        Ok(Self {
+            carrier: short_text("delivery_control.carrier", &self.carrier, 60)?,
+            service_code: short_text("delivery_control.service_code", &self.service_code, 60)?,
+            tracking: self
+                .tracking
+                .map(|t| short_text("delivery_control.tracking", &t, 100))
+                .transpose()?,
+            outcome: self
+                .outcome
+                .map(|o| short_text("delivery_control.outcome", &o, 60))
+                .transpose()?,
+        })
+    }
+}
+
 /// Checks a short free-text field (a provider name, a session id, a carrier code): at most
 /// `max` printable characters, not blank.
 pub fn short_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {

@@ -136,6 +136,49 @@ impl FromStr for ChannelKind {
     }
 }
 
+/// Where an order stands with the jurisdiction rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Nothing outstanding: the rules allow it and every check they need was recorded.
+    Clear,
+    /// Held: a rule blocks or holds it, or a field or a check it needs is missing.
+    Held,
+    /// A person released it from a hold (an audited override).
+    Released,
+    /// Its channel has no jurisdiction set, so no rule could judge it.
+    Unchecked,
+}
+
+impl OrderState {
+    /// Every state.
+    pub const ALL: [OrderState; 4] = [Self::Clear, Self::Held, Self::Released, Self::Unchecked];
+
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clear => "clear",
+            Self::Held => "held",
+            Self::Released => "released",
+            Self::Unchecked => "unchecked",
+        }
+    }
+}
+
+impl FromStr for OrderState {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| ValidationError {
+                field: "state",
+                message: format!("unknown compliance state `{s}`"),
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,9 @@
 //! audited in its own transaction. The rules themselves are judged by
 //! `concord_domain::compliance::rules::judge`; nothing here decides.
 
+mod listing;
+mod orders;
+mod records;
 mod titles;
 
 use chrono::{DateTime, Utc};
@@ -16,9 +19,17 @@ use concord_domain::{
         title::version_at,
     },
 };
+pub(crate) use listing::{forbidden_offers, register_withheld};
+pub use orders::LineJudgement;
+pub(crate) use orders::{SaleToJudge, judge_sales};
+pub use records::{
+    AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, OrderCompliance, Period, Refusal,
+    RefusalDraft, SaleEvidence,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, OnConflict},
 };
 use serde_json::json;
 pub use titles::TitleDraft;
@@ -170,16 +181,33 @@ impl Scoped<'_> {
 }
 
 /// Installs the seeded rules if the tenant has none yet, audited as done by the system.
+/// Two transactions seeding at once insert once: the second skips the rows the first wrote.
 pub(crate) async fn ensure_seeded(scoped: &Scoped<'_>, db: &impl ConnectionTrait) -> Result<()> {
     if scoped.select::<compliance_rule::Entity>().count(db).await? > 0 {
         return Ok(());
     }
     let at = now();
     let mut codes = Vec::new();
+    let mut rows = Vec::new();
     for mut rule in seeded_rules() {
         rule.approved_at = Some(at);
         codes.push(rule.code.clone());
-        insert_rule(scoped, db, rule, SYSTEM).await?;
+        rows.push(active_rule(scoped, &new_record(rule, SYSTEM))?);
+    }
+    let inserted = compliance_rule::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                compliance_rule::Column::TenantId,
+                compliance_rule::Column::Code,
+                compliance_rule::Column::Version,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    if inserted == 0 {
+        return Ok(());
     }
     append_in(
         scoped,
@@ -210,21 +238,19 @@ pub(crate) async fn load_rules(
         .collect()
 }
 
-async fn insert_rule(
-    scoped: &Scoped<'_>,
-    db: &impl ConnectionTrait,
-    rule: Rule,
-    actor: &str,
-) -> Result<RuleRecord> {
-    let record = RuleRecord {
+fn new_record(rule: Rule, actor: &str) -> RuleRecord {
+    RuleRecord {
         id: format!("rul_{}", uuid::Uuid::now_v7().simple()),
         rule,
         created_by: actor.to_owned(),
         created_at: now(),
-    };
+    }
+}
+
+fn active_rule(scoped: &Scoped<'_>, record: &RuleRecord) -> Result<compliance_rule::ActiveModel> {
     let body = serde_json::to_string(&record.rule)
         .map_err(|e| StorageError::Corrupt(format!("rule {}: {e}", record.rule.code)))?;
-    compliance_rule::Entity::insert(compliance_rule::ActiveModel {
+    Ok(compliance_rule::ActiveModel {
         id: Set(record.id.clone()),
         tenant_id: Set(scoped.tenant_id().to_string()),
         code: Set(record.rule.code.clone()),
@@ -233,15 +259,25 @@ async fn insert_rule(
         created_by: Set(record.created_by.clone()),
         created_at: Set(record.created_at),
     })
-    .exec_without_returning(db)
-    .await
-    .map_err(|e| match StorageError::from(e) {
-        StorageError::Conflict(_) => StorageError::Conflict(format!(
-            "version {} of {} was recorded at the same moment; try again",
-            record.rule.version, record.rule.code
-        )),
-        other => other,
-    })?;
+}
+
+async fn insert_rule(
+    scoped: &Scoped<'_>,
+    db: &impl ConnectionTrait,
+    rule: Rule,
+    actor: &str,
+) -> Result<RuleRecord> {
+    let record = new_record(rule, actor);
+    compliance_rule::Entity::insert(active_rule(scoped, &record)?)
+        .exec_without_returning(db)
+        .await
+        .map_err(|e| match StorageError::from(e) {
+            StorageError::Conflict(_) => StorageError::Conflict(format!(
+                "version {} of {} was recorded at the same moment; try again",
+                record.rule.version, record.rule.code
+            )),
+            other => other,
+        })?;
     Ok(record)
 }
 
