@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    app, audit_cli, config::Settings, reconcile_cli, state::AppState, telemetry, transfer,
-    webhook_cli, worker,
+    app, audit_cli, config::Settings, reconcile_cli, report_cli, state::AppState, telemetry,
+    transfer, webhook_cli, worker,
 };
 
 /// Concord: one truth about stock, orders and payments across every channel.
@@ -80,6 +80,8 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Export a compliance report as CSV or PDF; its SHA-256 is recorded in the audit log.
+    Report(report_cli::ReportArgs),
     /// Check the tamper-evident audit log.
     Audit {
         /// What to do.
@@ -187,10 +189,12 @@ impl Cli {
         match self.command {
             Command::Serve { bind } => app::serve(settings, bind).await,
             Command::Worker => {
-                let store = app::open_store(&settings).await?;
-                let state = AppState::build(settings, store).await?;
+                // Listen for SIGTERM before the (possibly slow) migrations, so a stop request
+                // during start-up still ends cleanly.
                 let stop = CancellationToken::new();
                 tokio::spawn(worker::cancel_on_signal(stop.clone()));
+                let store = app::open_store(&settings).await?;
+                let state = AppState::build(settings, store).await?;
                 worker::run(state, stop).await
             }
             Command::Import {
@@ -236,6 +240,12 @@ impl Cli {
                 let resealed = crate::rotate_key::reseal_all(&state).await?;
                 println!("re-sealed {resealed} secret(s) under the current key");
                 Ok(())
+            }
+            Command::Report(args) => {
+                if let Some(url) = &args.database_url {
+                    settings.database_url = url.clone();
+                }
+                report_cli::run(&settings, &args).await
             }
             Command::Webhook { .. } | Command::Audit { .. } => {
                 unreachable!("handled before this match")

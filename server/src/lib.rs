@@ -13,6 +13,8 @@ pub mod files;
 pub mod live;
 pub mod metrics;
 pub mod reconcile_cli;
+pub mod report_cli;
+pub mod reports;
 pub mod rotate_key;
 pub mod routes;
 pub mod secret_box;

@@ -727,3 +727,169 @@ fn audit_verify_names_reordered_entries() {
     );
     rt.block_on(db.cleanup()).expect("cleanup");
 }
+
+#[test]
+fn report_writes_the_file_and_records_its_fingerprint() {
+    use concord_domain::{
+        audit::{AuditAction, sha256_hex},
+        catalog::{Classifications, Format, SkuCode},
+        ledger::{LocationKind, MovementReason},
+    };
+    use concord_storage::{Change, NewMovement, ProductDraft, SkuDraft};
+    let (db, rt, tenant) = audited_database(0);
+    let scope = rt
+        .block_on(
+            db.store
+                .operator_scope(&concord_domain::TenantId::parse(&tenant).expect("tenant id")),
+        )
+        .expect("scope");
+    rt.block_on(async {
+        let repos = db.store.scoped(&scope);
+        let shop = repos
+            .create_location("Soho".into(), LocationKind::Store)
+            .await
+            .expect("location");
+        let product = repos
+            .create_product(ProductDraft {
+                title: "Velvet Nights".into(),
+                format: Format::Dvd,
+                studio: None,
+                release_date: None,
+                explicit: true,
+                us_2257_statement_present: true,
+                classifications: Classifications::default(),
+            })
+            .await
+            .expect("product");
+        let sku = repos
+            .create_sku(SkuDraft {
+                product_id: product.id,
+                code: SkuCode::parse("VN-DVD").expect("code"),
+                barcode: None,
+                components: Vec::new(),
+            })
+            .await
+            .expect("sku");
+        for (reason, delta) in [
+            (MovementReason::Receive, 12),
+            (MovementReason::Adjustment, -2),
+        ] {
+            repos
+                .record_movements(vec![NewMovement {
+                    sku_id: sku.id.clone(),
+                    location_id: shop.id.clone(),
+                    reason,
+                    change: Change::Delta(delta),
+                    idempotency_key: None,
+                    source: None,
+                    order_line: None,
+                    actor: "test".into(),
+                    note: Some("cli".into()),
+                    occurred_at: chrono::Utc::now(),
+                }])
+                .await
+                .expect("movement");
+        }
+    });
+    let dir = temp_dir();
+    let out_file = dir.join("stock.csv");
+    let out = concord(&dir)
+        .args([
+            "report",
+            "stock-reconciliation",
+            "--tenant",
+            &tenant,
+            "--format",
+            "csv",
+            "--out",
+        ])
+        .arg(&out_file)
+        .args(["--database-url", &db.url])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read(&out_file).expect("report file");
+    let sha = sha256_hex(&written);
+    assert!(stdout.contains(&format!("sha256 {sha}")), "{stdout}");
+    assert!(stdout.contains("closing: 10"), "{stdout}");
+    let csv = String::from_utf8_lossy(&written);
+    assert!(
+        csv.starts_with("sku,title,category,location,opening,receipts"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("VN-DVD,Velvet Nights,no compliance record,Soho,0,12,0,0,-2,0,0,10,10,0"),
+        "{csv}"
+    );
+    let logged = rt
+        .block_on(
+            db.store
+                .scoped(&scope)
+                .audit()
+                .entries(&concord_storage::AuditQuery {
+                    action: Some(AuditAction::ReportExported),
+                    limit: 10,
+                    ..concord_storage::AuditQuery::default()
+                }),
+        )
+        .expect("audit");
+    assert_eq!(logged.items[0].details["sha256"], sha.as_str());
+    assert_eq!(logged.items[0].actor, "cli");
+
+    let pdf_file = dir.join("rules.pdf");
+    let pdf = concord(&dir)
+        .args([
+            "report",
+            "rule-changes",
+            "--tenant",
+            &tenant,
+            "--format",
+            "pdf",
+            "--from",
+            "2026-01-01",
+            "--out",
+        ])
+        .arg(&pdf_file)
+        .args(["--database-url", &db.url])
+        .output()
+        .expect("run");
+    assert!(
+        pdf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pdf.stderr)
+    );
+    assert!(
+        std::fs::read(&pdf_file)
+            .expect("pdf")
+            .starts_with(b"%PDF-1.4")
+    );
+    let bad = concord(&dir)
+        .args([
+            "report",
+            "refusals",
+            "--tenant",
+            &tenant,
+            "--format",
+            "csv",
+            "--from",
+            "last week",
+            "--out",
+        ])
+        .arg(dir.join("x.csv"))
+        .args(["--database-url", &db.url])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--from: `last week` is not a date"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    rt.block_on(db.cleanup()).expect("cleanup");
+}

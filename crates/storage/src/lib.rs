@@ -25,6 +25,7 @@ mod order_batch;
 mod orders;
 mod push;
 mod records;
+mod reports;
 mod scope;
 mod stock_report;
 mod store;
@@ -56,6 +57,7 @@ pub use orders::{
 };
 pub use push::{ConnectionAccess, DueConnection, DuePush, ListedOffer, PushOutcome};
 pub use records::*;
+pub use reports::{ReportKind, ReportTable};
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};
 pub use transfer::{

@@ -16,6 +16,7 @@ pub mod live;
 pub mod members;
 pub mod openapi;
 pub mod orders;
+pub mod reports;
 pub mod sync;
 pub mod tenants;
 pub mod webhooks;
@@ -238,6 +239,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 web::resource("/tenants/{tenant_id}/compliance/refusals")
                     .route(web::get().to(enforcement::list_refusals))
                     .route(web::post().to(enforcement::record_refusal)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/reports/{kind}")
+                    .route(web::get().to(reports::download)),
             )
             .service(
                 web::resource("/tenants/{tenant_id}/compliance/age-check-failures")

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     api_tokens, audit, auth, catalog, channels, compliance, enforcement, files, health, inventory,
-    invitations, live, members, orders, sync, tenants, webhooks,
+    invitations, live, members, orders, reports, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -46,6 +46,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         enforcement::order_compliance, enforcement::release, enforcement::record_evidence,
         enforcement::list_evidence, enforcement::record_refusal, enforcement::list_refusals,
         enforcement::record_age_check_failure, enforcement::list_age_check_failures,
+        reports::download,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

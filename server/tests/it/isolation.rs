@@ -299,6 +299,11 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             None,
         ),
         (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/reports/{kind}?format=csv",
+            None,
+        ),
+        (
             Method::POST,
             "/api/v1/tenants/{tenant_id}/compliance/age-check-failures",
             Some(

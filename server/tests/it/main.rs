@@ -19,6 +19,7 @@ mod orders;
 mod platforms;
 mod postgres_only;
 mod redis_only;
+mod reports;
 mod sync;
 mod tokens;
 mod webhooks;

@@ -22,6 +22,7 @@ use concord_domain::{
 pub(crate) use listing::{forbidden_offers, register_withheld};
 pub use orders::LineJudgement;
 pub(crate) use orders::{SaleToJudge, judge_sales};
+pub(crate) use records::to_evidence;
 pub use records::{
     AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, OrderCompliance, Period, Refusal,
     RefusalDraft, SaleEvidence,
@@ -33,6 +34,7 @@ use sea_orm::{
 };
 use serde_json::json;
 pub use titles::TitleDraft;
+pub(crate) use titles::versions_of;
 
 use crate::{
     NewAuditEntry, Scoped,

@@ -769,7 +769,8 @@ fn to_compliance(r: order_compliance::Model) -> Result<OrderCompliance> {
     })
 }
 
-fn to_evidence(r: sale_evidence::Model) -> Result<SaleEvidence> {
+/// Reads a stored evidence record.
+pub(crate) fn to_evidence(r: sale_evidence::Model) -> Result<SaleEvidence> {
     let corrupt = |e: serde_json::Error| StorageError::Corrupt(format!("evidence {}: {e}", r.id));
     Ok(SaleEvidence {
         order_id: decode::id(&r.order_id)?,
