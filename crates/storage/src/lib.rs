@@ -38,8 +38,8 @@ pub use audit::{AuditLog, AuditQuery, ChainReport, NewAuditEntry};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
 pub use channels::{ChannelCompliance, Connection, Location};
 pub use compliance::{
-    AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, LineJudgement, OrderCompliance, Period,
-    Refusal, RefusalDraft, RuleRecord, SaleEvidence, TitleDraft,
+    AgeCheckFailure, AgeCheckFailureDraft, Deletion, EvidenceDraft, LineJudgement, OrderCompliance,
+    Period, Refusal, RefusalDraft, RetentionStatus, RuleRecord, SaleEvidence, TitleDraft,
 };
 pub use error::StorageError;
 pub use events::{Applied, Oversold};

@@ -87,6 +87,8 @@ tenant_owned!(
     sale_evidence,
     refusal,
     age_check_failure,
+    retention_setting,
+    retention_run,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

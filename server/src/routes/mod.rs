@@ -17,6 +17,7 @@ pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod reports;
+pub mod retention;
 pub mod sync;
 pub mod tenants;
 pub mod webhooks;
@@ -239,6 +240,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                 web::resource("/tenants/{tenant_id}/compliance/refusals")
                     .route(web::get().to(enforcement::list_refusals))
                     .route(web::post().to(enforcement::record_refusal)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/retention")
+                    .route(web::get().to(retention::get))
+                    .route(web::put().to(retention::set)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/retention/run")
+                    .route(web::post().to(retention::run)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/deletions")
+                    .route(web::get().to(retention::deletions)),
             )
             .service(
                 web::resource("/tenants/{tenant_id}/reports/{kind}")

@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     api_tokens, audit, auth, catalog, channels, compliance, enforcement, files, health, inventory,
-    invitations, live, members, orders, reports, sync, tenants, webhooks,
+    invitations, live, members, orders, reports, retention, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -47,6 +47,7 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         enforcement::list_evidence, enforcement::record_refusal, enforcement::list_refusals,
         enforcement::record_age_check_failure, enforcement::list_age_check_failures,
         reports::download,
+        retention::get, retention::set, retention::run, retention::deletions,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

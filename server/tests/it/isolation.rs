@@ -304,6 +304,28 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
             None,
         ),
         (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/compliance/retention",
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/{tenant_id}/compliance/retention",
+            Some(
+                json!({ "sale_evidence_days": 1, "age_check_failure_days": 1, "refusal_days": 1 }),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tenants/{tenant_id}/compliance/retention/run",
+            Some(json!({})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/{tenant_id}/compliance/deletions",
+            None,
+        ),
+        (
             Method::POST,
             "/api/v1/tenants/{tenant_id}/compliance/age-check-failures",
             Some(

@@ -20,6 +20,7 @@ mod platforms;
 mod postgres_only;
 mod redis_only;
 mod reports;
+mod retention;
 mod sync;
 mod tokens;
 mod webhooks;

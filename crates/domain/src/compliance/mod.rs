@@ -8,6 +8,7 @@
 //! to keep them out.
 
 pub mod evidence;
+pub mod retention;
 pub mod rules;
 pub mod seed;
 pub mod title;

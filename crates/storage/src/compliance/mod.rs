@@ -6,6 +6,7 @@
 mod listing;
 mod orders;
 mod records;
+mod retention;
 mod titles;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +28,7 @@ pub use records::{
     AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, OrderCompliance, Period, Refusal,
     RefusalDraft, SaleEvidence,
 };
+pub use retention::{Deletion, RetentionStatus};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,

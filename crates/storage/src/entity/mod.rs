@@ -27,6 +27,8 @@ pub(crate) mod payment;
 pub(crate) mod product;
 pub(crate) mod refund;
 pub(crate) mod refusal;
+pub(crate) mod retention_run;
+pub(crate) mod retention_setting;
 pub(crate) mod return_receipt;
 pub(crate) mod sale_evidence;
 pub(crate) mod session;
