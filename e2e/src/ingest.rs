@@ -113,7 +113,7 @@ async fn setup(state: &AppState) -> anyhow::Result<(ConnectionId, String)> {
     state
         .store
         .scoped(&shop.scope)
-        .set_webhook_secret(&connection, sealed)
+        .set_webhook_secret(&connection, sealed, "bench")
         .await?;
     Ok((connection, secret))
 }

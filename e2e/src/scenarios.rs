@@ -54,7 +54,7 @@ pub(crate) async fn shop(
     let mut connections = Vec::with_capacity(channels);
     for n in 0..channels.max(1) {
         let connection = repos
-            .create_connection(platform.into(), format!("Web {n}"))
+            .create_connection(platform.into(), format!("Web {n}"), "bench")
             .await?;
         repos
             .configure_connection(
@@ -168,6 +168,7 @@ fn sale(n: usize, skus: usize) -> InboundEvent {
             total_minor: 1999,
             customer: None,
             location: None,
+            ship_to: None,
             placed_at: at,
             updated_at: at,
         }),

@@ -74,7 +74,7 @@ impl Rig {
             config.time_scale = 0.001;
             let sim = Simulator::start(config)?;
             let connection = repos
-                .create_connection(platform.slug().into(), format!("{platform} {n}"))
+                .create_connection(platform.slug().into(), format!("{platform} {n}"), "bench")
                 .await?;
             repos
                 .configure_connection(
@@ -205,6 +205,7 @@ async fn connect(
             sim.base_url().to_owned(),
             state.secrets.seal(&serde_json::to_string(&credentials)?)?,
             Some(state.secrets.seal(&sim.config().webhook_secret)?),
+            "bench",
         )
         .await?;
     if let Some(first) = connector.locations(session).await?.first() {

@@ -17,6 +17,10 @@ mod m20261128_000003_create_intake;
 mod m20261128_000004_create_sync;
 mod m20261128_000005_create_jobs;
 mod m20261128_000006_create_oauth_states;
+mod m20261201_000001_create_audit_log;
+mod m20261201_000002_create_compliance_rules;
+mod m20261201_000003_create_compliance_records;
+mod m20261201_000004_create_retention;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -32,6 +36,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_sync::Migration),
             Box::new(m20261128_000005_create_jobs::Migration),
             Box::new(m20261128_000006_create_oauth_states::Migration),
+            Box::new(m20261201_000001_create_audit_log::Migration),
+            Box::new(m20261201_000002_create_compliance_rules::Migration),
+            Box::new(m20261201_000003_create_compliance_records::Migration),
+            Box::new(m20261201_000004_create_retention::Migration),
         ]
     }
 }

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    app, config::Settings, reconcile_cli, state::AppState, telemetry, transfer, webhook_cli, worker,
+    app, audit_cli, config::Settings, reconcile_cli, report_cli, state::AppState, telemetry,
+    transfer, webhook_cli, worker,
 };
 
 /// Concord: one truth about stock, orders and payments across every channel.
@@ -96,6 +97,14 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Export a compliance report as CSV or PDF; its SHA-256 is recorded in the audit log.
+    Report(report_cli::ReportArgs),
+    /// Check the tamper-evident audit log.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Debug a platform's webhook deliveries.
     Webhook {
         /// What to do.
@@ -112,6 +121,21 @@ pub enum Command {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Database; overrides `database_url` / DATABASE_URL.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// `concord audit …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify every tenant's hash chain (or one tenant's): exit 0 with the number of entries
+    /// when intact, exit 1 naming the first edited, deleted or reordered entry.
+    Verify {
+        /// Only this tenant (`tnt_…`).
+        #[arg(long)]
+        tenant: Option<String>,
         /// Database; overrides `database_url` / DATABASE_URL.
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
@@ -171,19 +195,38 @@ impl Cli {
             };
             return crate::demo::run(args).await.map(|()| ExitCode::SUCCESS);
         }
-        self.run_with_settings().await.map(|()| ExitCode::SUCCESS)
+        self.run_with_settings().await
     }
 
-    async fn run_with_settings(self) -> anyhow::Result<()> {
+    async fn run_with_settings(self) -> anyhow::Result<ExitCode> {
         let mut settings = Settings::load(self.config.as_deref())?;
         telemetry::init(settings.log_format, &settings.log_level);
+        if let Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    tenant,
+                    database_url,
+                },
+        } = &self.command
+        {
+            if let Some(url) = database_url {
+                settings.database_url = url.clone();
+            }
+            return audit_cli::verify(&settings, tenant.as_deref()).await;
+        }
+        self.run_command(settings).await.map(|()| ExitCode::SUCCESS)
+    }
+
+    async fn run_command(self, mut settings: Settings) -> anyhow::Result<()> {
         match self.command {
             Command::Serve { bind } => app::serve(settings, bind).await,
             Command::Worker => {
-                let store = app::open_store(&settings).await?;
-                let state = AppState::build(settings, store).await?;
+                // Listen for SIGTERM before the (possibly slow) migrations, so a stop request
+                // during start-up still ends cleanly.
                 let stop = CancellationToken::new();
                 tokio::spawn(worker::cancel_on_signal(stop.clone()));
+                let store = app::open_store(&settings).await?;
+                let state = AppState::build(settings, store).await?;
                 worker::run(state, stop).await
             }
             Command::Import {
@@ -230,8 +273,14 @@ impl Cli {
                 println!("re-sealed {resealed} secret(s) under the current key");
                 Ok(())
             }
-            Command::Webhook { .. } | Command::Demo { .. } => {
-                unreachable!("handled before loading the configuration")
+            Command::Report(args) => {
+                if let Some(url) = &args.database_url {
+                    settings.database_url = url.clone();
+                }
+                report_cli::run(&settings, &args).await
+            }
+            Command::Webhook { .. } | Command::Audit { .. } | Command::Demo { .. } => {
+                unreachable!("handled before this match")
             }
             Command::Migrate { database_url } => {
                 if let Some(url) = database_url {

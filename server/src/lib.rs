@@ -4,6 +4,7 @@
 //! together and holds no business rules of its own beyond who may call what.
 
 pub mod app;
+pub mod audit_cli;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,8 @@ pub mod files;
 pub mod live;
 pub mod metrics;
 pub mod reconcile_cli;
+pub mod report_cli;
+pub mod reports;
 pub mod rotate_key;
 pub mod routes;
 pub mod secret_box;

@@ -153,6 +153,7 @@ pub fn translate(
                     name: c.name,
                 }),
                 location: event.location_id,
+                ship_to: None,
                 placed_at: occurred_at,
                 updated_at: occurred_at,
             };

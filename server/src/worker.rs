@@ -221,13 +221,19 @@ fn retry(delivery: &Claimed, error: String) -> InboundOutcome {
     }
 }
 
-/// One housekeeping pass: removes expired sessions. Failures are logged and retried on the
-/// next pass; they never stop the worker.
+/// One housekeeping pass: removes expired sessions, and runs each tenant's daily
+/// retention purge when it is due. Failures are logged and retried on the next pass; they
+/// never stop the worker.
 pub async fn housekeeping(state: &AppState) {
     match state.store.delete_expired_sessions(Utc::now()).await {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "expired sessions removed"),
         Err(e) => tracing::warn!(error = %e, "session cleanup failed; retrying next pass"),
+    }
+    match state.store.retention_pass().await {
+        Ok(0) => {}
+        Ok(tenants) => tracing::info!(tenants, "retention purge ran"),
+        Err(e) => tracing::warn!(error = %e, "retention purge failed; retrying next pass"),
     }
 }
 

@@ -86,6 +86,10 @@ pub struct OrderSnapshot {
     pub customer: Option<CustomerSnapshot>,
     /// The platform location that sold it (POS) or should ship it, if any.
     pub location: Option<String>,
+    /// Where it ships to, as a jurisdiction code (`GB`, `AU-NSW`), when the platform says;
+    /// otherwise the channel's jurisdiction judges it.
+    #[serde(default)]
+    pub ship_to: Option<String>,
     /// When it was placed.
     pub placed_at: DateTime<Utc>,
     /// The platform's last-modified time; older snapshots never overwrite newer ones.

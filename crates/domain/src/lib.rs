@@ -4,9 +4,11 @@
 //! **Invariant:** this crate does no IO. It knows nothing of HTTP, databases or platforms;
 //! everything here is a value or a pure function, so it is tested without any service.
 
+pub mod audit;
 pub mod availability;
 pub mod barcode;
 pub mod catalog;
+pub mod compliance;
 pub mod events;
 pub mod ids;
 pub mod ledger;

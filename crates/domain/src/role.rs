@@ -15,7 +15,8 @@ pub enum Role {
     Admin,
     /// Day-to-day operations: stock, orders, fulfilment.
     Staff,
-    /// Reads everything and downloads compliance reports; writes nothing.
+    /// Reads everything, downloads compliance reports, keeps the jurisdiction rules and
+    /// releases compliance holds; changes nothing operational (stock, orders, settings).
     ComplianceOfficer,
     /// Reads everything; writes nothing.
     Viewer,
@@ -36,17 +37,21 @@ pub enum Permission {
     ReadReports,
     /// Grant or take away ownership.
     ManageOwners,
+    /// Change jurisdiction rules, channels' jurisdictions, retention periods, and release
+    /// compliance holds (COMPLIANCE.md: owner, admin, compliance officer).
+    ManageCompliance,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::Read,
         Permission::Operate,
         Permission::ManageTenant,
         Permission::ManageMembers,
         Permission::ReadReports,
         Permission::ManageOwners,
+        Permission::ManageCompliance,
     ];
 }
 
@@ -76,7 +81,9 @@ impl Role {
         use Permission::*;
         match permission {
             Read => true,
-            ReadReports => matches!(self, Role::Owner | Role::Admin | Role::ComplianceOfficer),
+            ReadReports | ManageCompliance => {
+                matches!(self, Role::Owner | Role::Admin | Role::ComplianceOfficer)
+            }
             Operate => matches!(self, Role::Owner | Role::Admin | Role::Staff),
             ManageTenant | ManageMembers => matches!(self, Role::Owner | Role::Admin),
             ManageOwners => self == Role::Owner,
@@ -146,10 +153,11 @@ mod tests {
     }
 
     #[test]
-    fn compliance_officer_reads_and_reports_but_never_writes() {
+    fn compliance_officer_reads_reports_and_keeps_rules_but_never_operates() {
         let co = Role::ComplianceOfficer;
         assert!(co.allows(Permission::Read));
         assert!(co.allows(Permission::ReadReports));
+        assert!(co.allows(Permission::ManageCompliance));
         for p in [
             Permission::Operate,
             Permission::ManageTenant,
@@ -162,6 +170,8 @@ mod tests {
     #[test]
     fn viewer_only_reads() {
         assert!(Role::Viewer.allows(Permission::Read));
+        assert!(!Role::Viewer.allows(Permission::ManageCompliance));
+        assert!(!Role::Staff.allows(Permission::ManageCompliance));
         assert!(!Role::Viewer.allows(Permission::ReadReports));
         assert!(!Role::Viewer.allows(Permission::Operate));
     }

@@ -5,18 +5,18 @@ use chrono::{DateTime, Utc};
 use concord_domain::{
     ConnectionId, LocationId,
     availability::{AllocationCap, ChannelRules},
+    compliance::{ChannelKind, Jurisdiction},
     ledger::LocationKind,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 use crate::{
     Scoped, decode,
-    entity::{connection, connection_location, location, sku},
+    entity::{connection, connection_location, location},
     error::{Result, StorageError},
-    ledger::recompute_availability,
+    ledger::recompute_all_availability,
     now,
 };
 
@@ -50,12 +50,21 @@ pub struct Connection {
     pub sourcing: Vec<LocationId>,
     /// The platform API's address, once access is set.
     pub base_url: Option<String>,
+    /// Where and how it sells, for the jurisdiction rules; `None` until set, and then its
+    /// orders are recorded as not checked.
+    pub compliance: Option<ChannelCompliance>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
 
-/// SKUs recomputed per batch when a whole channel's offer changes.
-const RECOMPUTE_BATCH: u64 = 500;
+/// Where a channel sells and how, as the jurisdiction rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelCompliance {
+    /// The jurisdiction its sales are judged in (unless an order names its ship-to region).
+    pub jurisdiction: Jurisdiction,
+    /// Online, phone, mail or over the counter.
+    pub kind: ChannelKind,
+}
 
 impl Scoped<'_> {
     /// Adds a location.
@@ -107,8 +116,14 @@ impl Scoped<'_> {
             .collect()
     }
 
-    /// Adds a connection in `pending` status, sourcing from no location yet.
-    pub async fn create_connection(&self, platform: String, name: String) -> Result<Connection> {
+    /// Adds a connection in `pending` status, sourcing from no location yet; audited as
+    /// created by `actor`.
+    pub async fn create_connection(
+        &self,
+        platform: String,
+        name: String,
+        actor: &str,
+    ) -> Result<Connection> {
         let txn = self.begin_write().await?;
         let created = Connection {
             id: ConnectionId::generate(),
@@ -118,6 +133,7 @@ impl Scoped<'_> {
             rules: ChannelRules::default(),
             sourcing: Vec::new(),
             base_url: None,
+            compliance: None,
             created_at: now(),
         };
         connection::Entity::insert(connection::ActiveModel {
@@ -132,9 +148,22 @@ impl Scoped<'_> {
             webhook_secret: Set(None),
             credentials: Set(None),
             base_url: Set(None),
+            jurisdiction: Set(None),
+            channel_kind: Set(None),
             created_at: Set(created.created_at),
         })
         .exec_without_returning(&txn)
+        .await?;
+        crate::audit::append_in(
+            self,
+            &txn,
+            crate::NewAuditEntry {
+                actor: actor.to_owned(),
+                action: concord_domain::audit::AuditAction::ConnectionCreated,
+                subject: created.id.to_string(),
+                details: serde_json::json!({ "platform": created.platform, "name": created.name }),
+            },
+        )
         .await?;
         txn.commit().await?;
         Ok(created)
@@ -215,26 +244,7 @@ impl Scoped<'_> {
             .exec_without_returning(&txn)
             .await?;
         }
-        let mut after: Option<String> = None;
-        loop {
-            let mut query = self
-                .select::<sku::Entity>()
-                .order_by_asc(sku::Column::Id)
-                .limit(RECOMPUTE_BATCH);
-            if let Some(last) = &after {
-                query = query.filter(sku::Column::Id.gt(last.as_str()));
-            }
-            let ids: Vec<String> = query.all(&txn).await?.into_iter().map(|s| s.id).collect();
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            let batch = ids
-                .iter()
-                .map(|i| decode::id(i))
-                .collect::<Result<Vec<_>>>()?;
-            recompute_availability(self, &txn, &batch).await?;
-            after = Some(last);
-        }
+        recompute_all_availability(self, &txn).await?;
         txn.commit().await?;
         Ok(Connection {
             rules,
@@ -272,8 +282,16 @@ pub(crate) async fn load_connections(
                 .filter(|l| l.connection_id == r.id)
                 .map(|l| decode::id(&l.location_id))
                 .collect::<Result<Vec<_>>>()?;
+            let compliance = match (r.jurisdiction.as_deref(), r.channel_kind.as_deref()) {
+                (Some(j), Some(k)) => Some(ChannelCompliance {
+                    jurisdiction: decode::parsed(j, Jurisdiction::parse)?,
+                    kind: decode::parsed(k, str::parse)?,
+                }),
+                _ => None,
+            };
             Ok(Connection {
                 id: decode::id(&r.id)?,
+                compliance,
                 platform: r.platform,
                 name: r.name,
                 status: r.status,

@@ -226,11 +226,12 @@ impl Store {
 }
 
 impl Scoped<'_> {
-    /// Stores a connection's sealed signing secret.
+    /// Stores a connection's sealed signing secret; audited as an access change by `actor`.
     pub async fn set_webhook_secret(
         &self,
         connection_id: &ConnectionId,
         sealed: String,
+        actor: &str,
     ) -> Result<()> {
         let txn = self.begin_write().await?;
         let done = connection::Entity::update_many()
@@ -242,6 +243,17 @@ impl Scoped<'_> {
         if done.rows_affected == 0 {
             return Err(StorageError::NotFound);
         }
+        crate::audit::append_in(
+            self,
+            &txn,
+            crate::NewAuditEntry {
+                actor: actor.to_owned(),
+                action: concord_domain::audit::AuditAction::ConnectionAccessChanged,
+                subject: connection_id.to_string(),
+                details: serde_json::json!({ "changed": ["webhook_secret"] }),
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -153,6 +153,35 @@ impl Scoped<'_> {
         Ok(recorded)
     }
 
+    /// Records manual stock changes (adjustments, counts, receipts, transfers) like
+    /// [`Scoped::record_movements`], and appends one audit entry per movement recorded, in the
+    /// same transaction. A replay whose idempotency key was already recorded adds nothing.
+    pub async fn record_manual_movements(&self, moves: Vec<NewMovement>) -> Result<Recorded> {
+        let txn = self.begin_write().await?;
+        let recorded = record(self, &txn, moves).await?;
+        for m in &recorded.movements {
+            crate::audit::append_in(
+                self,
+                &txn,
+                crate::NewAuditEntry {
+                    actor: m.actor.clone(),
+                    action: concord_domain::audit::AuditAction::StockManualChange,
+                    subject: m.sku_id.to_string(),
+                    details: serde_json::json!({
+                        "movement": m.id,
+                        "location_id": m.location_id,
+                        "reason": m.reason,
+                        "delta": m.delta,
+                        "note": m.note,
+                    }),
+                },
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(recorded)
+    }
+
     /// A SKU's level at every location that has one.
     pub async fn levels(&self, sku_id: &SkuId) -> Result<Vec<LocationLevel>> {
         let txn = self.begin().await?;
@@ -476,7 +505,10 @@ pub(crate) async fn recompute_availability(
     let mut changes = Vec::new();
     let mut rows_out = Vec::new();
     let computed_at = now();
-    for connection in load_connections(scoped, txn).await? {
+    let connections = load_connections(scoped, txn).await?;
+    let forbidden = crate::compliance::forbidden_offers(scoped, txn, &connections, &rows).await?;
+    let mut withheld = Vec::new();
+    for connection in &connections {
         for row in &rows {
             let per_location = connection.sourcing.iter().map(|loc| {
                 if row.is_kit {
@@ -490,10 +522,18 @@ pub(crate) async fn recompute_availability(
                     level_at(&row.id, loc).sellable()
                 }
             });
-            let after = connection.rules.offer(per_location);
-            let before = existing
-                .get(&(row.id.clone(), connection.id.to_string()))
-                .copied();
+            let offer = connection.rules.offer(per_location);
+            let key = (row.id.clone(), connection.id.to_string());
+            let before = existing.get(&key).copied();
+            let after = match forbidden.get(&key) {
+                Some(why) => {
+                    if offer > 0 && before != Some(0) {
+                        withheld.push((row, connection, why));
+                    }
+                    0
+                }
+                None => offer,
+            };
             if before == Some(after) {
                 continue;
             }
@@ -514,6 +554,7 @@ pub(crate) async fn recompute_availability(
             });
         }
     }
+    crate::compliance::register_withheld(scoped, txn, withheld).await?;
     for chunk in rows_out.chunks(AVAILABILITY_CHUNK) {
         availability::Entity::insert_many(chunk.to_vec())
             .on_conflict(
@@ -532,6 +573,37 @@ pub(crate) async fn recompute_availability(
             .await?;
     }
     Ok(changes)
+}
+
+/// SKUs recomputed per batch when every offer may change.
+const RECOMPUTE_BATCH: u64 = 500;
+
+/// Recomputes every offer of the tenant, SKU batch by SKU batch (after a channel's
+/// settings or the rules that apply to it change).
+pub(crate) async fn recompute_all_availability(
+    scoped: &Scoped<'_>,
+    txn: &DatabaseTransaction,
+) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = scoped
+            .select::<sku::Entity>()
+            .order_by_asc(sku::Column::Id)
+            .limit(RECOMPUTE_BATCH);
+        if let Some(last) = &after {
+            query = query.filter(sku::Column::Id.gt(last.as_str()));
+        }
+        let ids: Vec<String> = query.all(txn).await?.into_iter().map(|s| s.id).collect();
+        let Some(last) = ids.last().cloned() else {
+            return Ok(());
+        };
+        let batch = ids
+            .iter()
+            .map(|i| decode::id(i))
+            .collect::<Result<Vec<_>>>()?;
+        recompute_availability(scoped, txn, &batch).await?;
+        after = Some(last);
+    }
 }
 
 /// Offers written per statement.

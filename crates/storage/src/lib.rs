@@ -7,8 +7,10 @@
 //! as a second wall.
 
 mod analytics;
+mod audit;
 mod catalog;
 mod channels;
+mod compliance;
 mod decode;
 mod entity;
 mod error;
@@ -25,6 +27,7 @@ mod order_batch;
 mod orders;
 mod push;
 mod records;
+mod reports;
 mod scope;
 mod stock_report;
 mod store;
@@ -34,8 +37,13 @@ pub mod test_support;
 mod transfer;
 
 pub use analytics::{ChannelSales, DaySales, Sales};
+pub use audit::{AuditLog, AuditQuery, ChainReport, NewAuditEntry};
 pub use catalog::{KitComponent, Page, Product, ProductDraft, Sku, SkuDraft};
-pub use channels::{Connection, Location};
+pub use channels::{ChannelCompliance, Connection, Location};
+pub use compliance::{
+    AgeCheckFailure, AgeCheckFailureDraft, Deletion, EvidenceDraft, LineJudgement, OrderCompliance,
+    Period, Refusal, RefusalDraft, RetentionStatus, RuleRecord, SaleEvidence, TitleDraft,
+};
 pub use error::StorageError;
 pub use events::{Applied, Oversold};
 pub use health::{ConnectionHealth, TenantHealth};
@@ -53,6 +61,7 @@ pub use orders::{
 };
 pub use push::{ConnectionAccess, DueConnection, DuePush, ListedOffer, PushOutcome};
 pub use records::*;
+pub use reports::{ReportKind, ReportTable};
 pub use scope::{Scoped, TenantScope};
 pub use store::{Backend, Store};
 pub use transfer::{

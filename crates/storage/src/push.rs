@@ -303,15 +303,22 @@ impl Store {
 
 impl Scoped<'_> {
     /// Stores how to call a connection's platform: its API address and sealed credentials
-    /// (and, where given, its sealed webhook secret); the connection becomes active.
+    /// (and, where given, its sealed webhook secret); the connection becomes active. Audited
+    /// as an access change by `actor` (never with the secrets themselves).
     pub async fn set_connection_access(
         &self,
         connection_id: &ConnectionId,
         base_url: String,
         sealed_credentials: String,
         sealed_webhook_secret: Option<String>,
+        actor: &str,
     ) -> Result<()> {
         let txn = self.begin_write().await?;
+        let mut changed = vec!["base_url", "credentials"];
+        if sealed_webhook_secret.is_some() {
+            changed.push("webhook_secret");
+        }
+        let details = serde_json::json!({ "base_url": base_url, "changed": changed });
         let mut update = connection::Entity::update_many()
             .col_expr(connection::Column::BaseUrl, Expr::value(base_url))
             .col_expr(
@@ -327,6 +334,17 @@ impl Scoped<'_> {
         if update.exec(&txn).await?.rows_affected == 0 {
             return Err(crate::StorageError::NotFound);
         }
+        crate::audit::append_in(
+            self,
+            &txn,
+            crate::NewAuditEntry {
+                actor: actor.to_owned(),
+                action: concord_domain::audit::AuditAction::ConnectionAccessChanged,
+                subject: connection_id.to_string(),
+                details,
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -57,6 +57,8 @@ tenant_owned!(
     membership,
     invitation,
     api_token,
+    audit_entry,
+    audit_head,
     location,
     connection,
     connection_location,
@@ -79,6 +81,14 @@ tenant_owned!(
     sync_cursor,
     job,
     oauth_state,
+    title_compliance,
+    compliance_rule,
+    order_compliance,
+    sale_evidence,
+    refusal,
+    age_check_failure,
+    retention_setting,
+    retention_run,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

@@ -59,8 +59,14 @@ impl Scoped<'_> {
         Ok(found)
     }
 
-    /// Changes a member's role; the last owner cannot stop being one.
-    pub async fn set_member_role(&self, user_id: &UserId, role: Role) -> Result<Member> {
+    /// Changes a member's role; the last owner cannot stop being one. Audited as done by
+    /// `actor`.
+    pub async fn set_member_role(
+        &self,
+        user_id: &UserId,
+        role: Role,
+        actor: &str,
+    ) -> Result<Member> {
         let txn = self.begin_write().await?;
         let current = find_member(&txn, self, user_id).await?;
         if current.role == Role::Owner && role != Role::Owner {
@@ -73,6 +79,19 @@ impl Scoped<'_> {
             .exec(&txn)
             .await?;
         let updated = find_member(&txn, self, user_id).await?;
+        if current.role != role {
+            crate::audit::append_in(
+                self,
+                &txn,
+                crate::NewAuditEntry {
+                    actor: actor.to_owned(),
+                    action: concord_domain::audit::AuditAction::MemberRoleChanged,
+                    subject: user_id.to_string(),
+                    details: serde_json::json!({ "before": current.role, "after": role }),
+                },
+            )
+            .await?;
+        }
         txn.commit().await?;
         Ok(updated)
     }

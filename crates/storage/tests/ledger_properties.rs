@@ -44,7 +44,7 @@ async fn shop(store: &Store, name: &str) -> Shop {
         .expect("location")
         .id;
     let connection = repos
-        .create_connection("shopify".into(), "Web".into())
+        .create_connection("shopify".into(), "Web".into(), "test")
         .await
         .expect("connection")
         .id;
@@ -156,6 +156,7 @@ fn events_for(lives: &[Life]) -> Vec<InboundEvent> {
                 total_minor: 100,
                 customer: None,
                 location: None,
+                ship_to: None,
                 placed_at: start,
                 updated_at: at,
             };

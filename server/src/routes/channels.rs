@@ -7,6 +7,7 @@ use concord_connectors::{Platform, api};
 use concord_domain::{
     ConnectionId, LocationId, Permission, ValidationError,
     availability::{AllocationCap, ChannelRules},
+    compliance::ChannelKind,
     ledger::LocationKind,
     validate::parse_label,
 };
@@ -102,6 +103,11 @@ pub struct ConnectionOut {
     pub push_errors: i64,
     /// The simulator behind the connection (`concord demo` only).
     pub simulator_url: Option<String>,
+    /// The jurisdiction its sales are judged in; absent until set (its orders are then
+    /// recorded as not checked).
+    pub jurisdiction: Option<String>,
+    /// Online, phone, mail or pos; absent until set.
+    pub channel_kind: Option<ChannelKind>,
     /// Added.
     pub created_at: DateTime<Utc>,
 }
@@ -167,6 +173,8 @@ impl From<Connection> for ConnectionOut {
             platform: c.platform,
             name: c.name,
             status: c.status,
+            jurisdiction: c.compliance.as_ref().map(|x| x.jurisdiction.to_string()),
+            channel_kind: c.compliance.as_ref().map(|x| x.kind),
             settings: ConnectionSettings {
                 safety_buffer: c.rules.safety_buffer,
                 allocation_cap: c.rules.cap,
@@ -257,7 +265,11 @@ pub async fn create_connection(
     let name = parse_label("name", &body.name, 120)?;
     let created = access
         .repos(&state)
-        .create_connection(platform.slug().to_owned(), name)
+        .create_connection(
+            platform.slug().to_owned(),
+            name,
+            access.caller.user_id().as_str(),
+        )
         .await?;
     Ok(HttpResponse::Created().json(ConnectionOut::from(created)))
 }

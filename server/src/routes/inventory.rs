@@ -384,7 +384,7 @@ pub async fn adjust(
     };
     let repos = access.repos(&state);
     let recorded = repos
-        .record_movements(vec![NewMovement {
+        .record_manual_movements(vec![NewMovement {
             sku_id: id.clone(),
             location_id,
             reason: body.reason,
@@ -461,7 +461,7 @@ pub async fn transfer(
     };
     let repos = access.repos(&state);
     let recorded = repos
-        .record_movements(vec![
+        .record_manual_movements(vec![
             leg(from, -body.quantity, "out"),
             leg(to, body.quantity, "in"),
         ])

@@ -94,7 +94,9 @@ pub async fn update(
             "only owners grant or take away ownership",
         ));
     }
-    let updated = repos.set_member_role(&user_id, body.role).await?;
+    let updated = repos
+        .set_member_role(&user_id, body.role, access.caller.user_id().as_str())
+        .await?;
     tracing::info!(member = %user_id, role = %body.role, "member role changed");
     Ok(web::Json(updated.into()))
 }

@@ -3,10 +3,13 @@
 
 pub mod analytics;
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod channels;
+pub mod compliance;
 pub mod dashboard;
+pub mod enforcement;
 pub mod files;
 pub mod health;
 pub mod inventory;
@@ -15,6 +18,8 @@ pub mod live;
 pub mod members;
 pub mod openapi;
 pub mod orders;
+pub mod reports;
+pub mod retention;
 pub mod sync;
 pub mod tenants;
 pub mod webhooks;
@@ -204,6 +209,68 @@ pub fn configure(cfg: &mut web::ServiceConfig, webhook_limit: usize) {
                     .route(web::post().to(webhooks::issue_secret)),
             )
             .service(web::resource("/tenants/{tenant_id}/live").route(web::get().to(live::stream)))
+            .service(web::resource("/tenants/{tenant_id}/audit").route(web::get().to(audit::list)))
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/rules")
+                    .route(web::get().to(compliance::list_rules))
+                    .route(web::post().to(compliance::create_rule)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}/compliance")
+                    .route(web::get().to(compliance::get_title))
+                    .route(web::put().to(compliance::set_title)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/products/{product_id}/compliance/decision")
+                    .route(web::get().to(compliance::decision)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/connections/{connection_id}/compliance")
+                    .route(web::put().to(compliance::set_channel)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/compliance")
+                    .route(web::get().to(enforcement::order_compliance)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/release")
+                    .route(web::post().to(enforcement::release)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/orders/{order_id}/evidence")
+                    .route(web::post().to(enforcement::record_evidence)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/evidence")
+                    .route(web::get().to(enforcement::list_evidence)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/refusals")
+                    .route(web::get().to(enforcement::list_refusals))
+                    .route(web::post().to(enforcement::record_refusal)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/retention")
+                    .route(web::get().to(retention::get))
+                    .route(web::put().to(retention::set)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/retention/run")
+                    .route(web::post().to(retention::run)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/deletions")
+                    .route(web::get().to(retention::deletions)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/reports/{kind}")
+                    .route(web::get().to(reports::download)),
+            )
+            .service(
+                web::resource("/tenants/{tenant_id}/compliance/age-check-failures")
+                    .route(web::get().to(enforcement::list_age_check_failures))
+                    .route(web::post().to(enforcement::record_age_check_failure)),
+            )
             .service(
                 web::resource("/tenants/{tenant_id}/inbound-events")
                     .route(web::get().to(webhooks::list_inbound)),

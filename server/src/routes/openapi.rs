@@ -8,8 +8,8 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    analytics, api_tokens, auth, catalog, channels, files, health, inventory, invitations, live,
-    members, orders, sync, tenants, webhooks,
+    analytics, api_tokens, audit, auth, catalog, channels, compliance, enforcement, files, health,
+    inventory, invitations, live, members, orders, reports, retention, sync, tenants, webhooks,
 };
 
 /// Concord's HTTP API.
@@ -40,6 +40,14 @@ Authenticate with the session cookie from sign-in (writes must send `X-CSRF-Toke
         files::import_catalog, files::import_stock, files::export,
         webhooks::intake, webhooks::issue_secret, webhooks::list_inbound, webhooks::replay,
         live::stream,
+        audit::list,
+        compliance::list_rules, compliance::create_rule, compliance::get_title, compliance::set_title,
+        compliance::decision, compliance::set_channel,
+        enforcement::order_compliance, enforcement::release, enforcement::record_evidence,
+        enforcement::list_evidence, enforcement::record_refusal, enforcement::list_refusals,
+        enforcement::record_age_check_failure, enforcement::list_age_check_failures,
+        reports::download,
+        retention::get, retention::set, retention::run, retention::deletions,
     ),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

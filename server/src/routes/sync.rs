@@ -69,7 +69,13 @@ pub async fn set_access(
         .map_err(ApiError::internal)?;
     access
         .repos(&state)
-        .set_connection_access(&id, base_url, sealed, secret)
+        .set_connection_access(
+            &id,
+            base_url,
+            sealed,
+            secret,
+            access.caller.user_id().as_str(),
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -564,6 +570,7 @@ pub async fn oauth_callback(
             pending.base_url,
             sealed,
             webhook_secret,
+            "oauth",
         )
         .await?;
     Ok(HttpResponse::SeeOther()
@@ -611,6 +618,7 @@ pub async fn register_webhooks(
                 .set_webhook_secret(
                     &id,
                     state.secrets.seal(&secret).map_err(ApiError::internal)?,
+                    access.caller.user_id().as_str(),
                 )
                 .await?
         }

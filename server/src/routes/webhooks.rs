@@ -152,6 +152,7 @@ pub async fn issue_secret(
         .set_webhook_secret(
             &id,
             state.secrets.seal(&secret).map_err(ApiError::internal)?,
+            access.caller.user_id().as_str(),
         )
         .await?;
     let url = format!("{}/webhooks/{own}/{id}", state.settings.public_url);

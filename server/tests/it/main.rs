@@ -3,8 +3,11 @@
 //! Tests under `postgres_only` / `redis_only` need those services and run in the
 //! `services` nextest profile.
 
+mod audit;
 mod auth;
+mod compliance;
 mod dashboard;
+mod enforcement;
 mod errors;
 mod files;
 mod harness;
@@ -17,6 +20,8 @@ mod orders;
 mod platforms;
 mod postgres_only;
 mod redis_only;
+mod reports;
+mod retention;
 mod stripe_endpoint;
 mod sync;
 mod tokens;

@@ -16,6 +16,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub credentials: Option<String>,
     pub base_url: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub channel_kind: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

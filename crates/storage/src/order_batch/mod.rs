@@ -21,6 +21,7 @@ use concord_domain::{
 use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, QueryFilter};
 
 mod flush;
+mod judge;
 
 use crate::{
     AvailabilityChange, Scoped, decode,
@@ -128,6 +129,8 @@ struct Engine<'a> {
     changed_customers: BTreeSet<String>,
     movements: Vec<PendingMovement>,
     takers: Vec<Taker>,
+    /// Orders snapshots touched, with the ship-to jurisdiction the newest one gave.
+    to_judge: BTreeMap<String, Option<String>>,
 }
 
 /// Applies a run of order events in one go; returns one effect per event, in order, and
@@ -157,6 +160,7 @@ pub(crate) async fn apply_run(
             oversells: Vec::new(),
         });
     }
+    engine.judge_compliance().await?;
     engine.flush(&mut effects).await
 }
 
@@ -310,6 +314,7 @@ impl<'a> Engine<'a> {
             changed_customers: BTreeSet::new(),
             movements: Vec::new(),
             takers: Vec::new(),
+            to_judge: BTreeMap::new(),
         })
     }
 
@@ -347,6 +352,10 @@ impl<'a> Engine<'a> {
     fn merge(&mut self, s: &OrderSnapshot) -> String {
         let key = self.order_key(&s.order_id, s.placed_at);
         let newer = s.updated_at >= self.orders[&key].model.source_updated_at;
+        let ship_to = self.to_judge.entry(key.clone()).or_default();
+        if newer || ship_to.is_none() {
+            *ship_to = s.ship_to.clone().or(ship_to.take());
+        }
         if newer {
             let customer_id = match &s.customer {
                 Some(c) => self.customer_for(c),
