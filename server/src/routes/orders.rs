@@ -47,6 +47,10 @@ pub struct OrderOut {
     pub oversold: bool,
     /// When placed.
     pub placed_at: DateTime<Utc>,
+    /// Its standing with the jurisdiction rules (`clear`, `held`, `released`,
+    /// `unchecked`); absent when it was never judged.
+    #[schema(value_type = Option<String>)]
+    pub compliance: Option<concord_domain::compliance::OrderState>,
 }
 
 impl From<OrderSummary> for OrderOut {
@@ -61,6 +65,7 @@ impl From<OrderSummary> for OrderOut {
             customer: o.customer.map(customer_json),
             oversold: o.oversold,
             placed_at: o.placed_at,
+            compliance: None,
         }
     }
 }
@@ -125,9 +130,22 @@ pub async fn list(
             .transpose()?,
         limit: page_size(p.limit),
     };
-    let page = access.repos(&state).orders(&query).await?;
+    let repos = access.repos(&state);
+    let page = repos.orders(&query).await?;
+    let ids: Vec<OrderId> = page.items.iter().map(|o| o.id.clone()).collect();
+    let states = repos.order_states(&ids).await?;
     Ok(web::Json(OrderPage {
-        items: page.items.into_iter().map(Into::into).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|o| {
+                let compliance = states.get(&o.id).copied();
+                OrderOut {
+                    compliance,
+                    ..o.into()
+                }
+            })
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

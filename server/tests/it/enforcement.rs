@@ -222,6 +222,15 @@ async fn orders_needing_a_check_are_held_and_only_compliance_roles_release_them(
         "UK-18-REMOTE"
     );
     assert_eq!(shop.status(&app, &order).await, "on_hold");
+    // The merged feed shows the hold's standing beside the status.
+    let feed = app
+        .get(
+            &format!("{}/orders?status=on_hold", shop.base),
+            Some(&shop.owner),
+        )
+        .await;
+    assert_eq!(feed.body["items"][0]["id"], order.as_str(), "{}", feed.text);
+    assert_eq!(feed.body["items"][0]["compliance"], "held", "{}", feed.text);
 
     let release = format!("{}/orders/{order}/release", shop.base);
     for who in [&shop.staff, &shop.viewer] {

@@ -227,6 +227,28 @@ impl Scoped<'_> {
         row.map(to_compliance).transpose()
     }
 
+    /// The compliance state of each of these orders that was judged.
+    pub async fn order_states(
+        &self,
+        order_ids: &[OrderId],
+    ) -> Result<std::collections::HashMap<OrderId, OrderState>> {
+        let txn = self.begin().await?;
+        let rows = self
+            .select::<order_compliance::Entity>()
+            .filter(order_compliance::Column::OrderId.is_in(order_ids.iter().map(OrderId::as_str)))
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    decode::id(&r.order_id)?,
+                    decode::parsed(&r.state, str::parse)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Releases a held order (an override, audited with the reason and what was
     /// outstanding); it returns to open unless it is also held for an oversell.
     pub async fn release_order(
