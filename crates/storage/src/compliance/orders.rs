@@ -35,6 +35,9 @@ use crate::{
     now,
 };
 
+/// Standings written per statement (11 columns each, well under bind-parameter limits).
+const WRITE_CHUNK: usize = 200;
+
 /// An order to judge, as the order engine holds it.
 pub(crate) struct SaleToJudge {
     /// Concord's order id.
@@ -145,22 +148,23 @@ pub(crate) async fn judge_sales(
         None => Default::default(),
     };
     let mut out = Vec::with_capacity(sales.len());
+    let mut rows = Vec::with_capacity(sales.len());
     for sale in sales {
         let before = known.get(&sale.order_id).copied();
-        if matches!(before, Some(OrderState::Released | OrderState::Held)) {
+        let settled = matches!(before, Some(OrderState::Released | OrderState::Held))
+            || (setting.is_none() && before == Some(OrderState::Unchecked));
+        if settled {
             continue;
         }
         let Some((channel_place, kind)) = &setting else {
-            write(
+            rows.push(row(
                 scoped,
-                txn,
                 &sale.order_id,
                 OrderState::Unchecked,
                 None,
                 &[],
                 &[],
-            )
-            .await?;
+            ));
             out.push(Judged {
                 order_id: sale.order_id,
                 state: OrderState::Unchecked,
@@ -180,16 +184,14 @@ pub(crate) async fn judge_sales(
         } else {
             OrderState::Held
         };
-        write(
+        rows.push(row(
             scoped,
-            txn,
             &sale.order_id,
             state,
             Some((&place, *kind)),
             &lines,
             &reasons,
-        )
-        .await?;
+        ));
         if state == OrderState::Held {
             announce_hold(scoped, txn, connection_id, &sale, &place, &lines, &reasons).await?;
         }
@@ -198,6 +200,7 @@ pub(crate) async fn judge_sales(
             state,
         });
     }
+    write(txn, rows).await?;
     Ok(out)
 }
 
@@ -232,43 +235,49 @@ fn judge_lines(
         .collect()
 }
 
-async fn write(
+/// An order's standing as a row to write.
+fn row(
     scoped: &Scoped<'_>,
-    txn: &DatabaseTransaction,
     order_id: &str,
     state: OrderState,
     place: Option<(&Jurisdiction, ChannelKind)>,
     lines: &[LineJudgement],
     reasons: &[String],
-) -> Result<()> {
-    let json = |v: serde_json::Value| v.to_string();
-    order_compliance::Entity::insert(order_compliance::ActiveModel {
+) -> order_compliance::ActiveModel {
+    order_compliance::ActiveModel {
         order_id: Set(order_id.to_owned()),
         tenant_id: Set(scoped.tenant_id().to_string()),
         state: Set(state.as_str().to_owned()),
         jurisdiction: Set(place.map(|(j, _)| j.to_string())),
         channel_kind: Set(place.map(|(_, k)| k.as_str().to_owned())),
-        lines: Set(json(json!(lines))),
-        outstanding: Set(json(json!(reasons))),
+        lines: Set(json!(lines).to_string()),
+        outstanding: Set(json!(reasons).to_string()),
         judged_at: Set(now()),
         released_by: Set(None),
         released_at: Set(None),
         release_reason: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(order_compliance::Column::OrderId)
-            .update_columns([
-                order_compliance::Column::State,
-                order_compliance::Column::Jurisdiction,
-                order_compliance::Column::ChannelKind,
-                order_compliance::Column::Lines,
-                order_compliance::Column::Outstanding,
-                order_compliance::Column::JudgedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    }
+}
+
+/// Writes standings in multi-row statements, replacing earlier judgements.
+async fn write(txn: &DatabaseTransaction, rows: Vec<order_compliance::ActiveModel>) -> Result<()> {
+    for chunk in rows.chunks(WRITE_CHUNK) {
+        order_compliance::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(order_compliance::Column::OrderId)
+                    .update_columns([
+                        order_compliance::Column::State,
+                        order_compliance::Column::Jurisdiction,
+                        order_compliance::Column::ChannelKind,
+                        order_compliance::Column::Lines,
+                        order_compliance::Column::Outstanding,
+                        order_compliance::Column::JudgedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 
