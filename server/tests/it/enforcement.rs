@@ -370,7 +370,13 @@ async fn blocked_unknown_and_unchecked_sales_are_told_apart() {
     let app = TestApp::spawn().await;
     let shop = Shop::open(&app, "blocked").await;
     let unchecked = shop.order(&app, "U-1", None).await;
-    assert_eq!(shop.standing(&app, &unchecked).await["state"], "unchecked");
+    let standing = shop.standing(&app, &unchecked).await;
+    assert_eq!(standing["state"], "unchecked");
+    assert_eq!(
+        standing["lines"][0]["category"], "no compliance record",
+        "described for the register"
+    );
+    assert_eq!(standing["lines"][0]["decision"], Value::Null);
     assert_eq!(shop.status(&app, &unchecked).await, "open");
 
     shop.sell_in(&app, Some("GB"), "online").await;

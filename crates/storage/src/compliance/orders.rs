@@ -63,7 +63,8 @@ pub struct LineJudgement {
     pub category: String,
     /// Whether it is a restricted title (18+, R18, X18+, FSK 18, pornographic).
     pub restricted: bool,
-    /// What the rules decided (absent when the SKU is not in the catalog).
+    /// What the rules decided (absent when the SKU is not in the catalog, or the sale was
+    /// not checked).
     pub decision: Option<Decision>,
 }
 
@@ -130,39 +131,37 @@ pub(crate) async fn judge_sales(
         .into_iter()
         .map(|r| Ok((r.order_id, decode::parsed(&r.state, str::parse)?)))
         .collect::<Result<_>>()?;
-    let (rules, versions, checks) = match &setting {
-        Some(_) => {
-            let mut products: Vec<_> = sales
-                .iter()
-                .flat_map(|s| s.lines.iter().filter_map(|(_, p)| p.as_deref()))
-                .map(decode::id)
-                .collect::<Result<_>>()?;
-            products.sort();
-            products.dedup();
-            (
-                load_rules(scoped, txn).await?,
-                versions_of(scoped, txn, &products).await?,
-                checks_of(scoped, txn, &ids).await?,
-            )
-        }
+    let mut products: Vec<_> = sales
+        .iter()
+        .flat_map(|s| s.lines.iter().filter_map(|(_, p)| p.as_deref()))
+        .map(decode::id)
+        .collect::<Result<_>>()?;
+    products.sort();
+    products.dedup();
+    // Unchecked sales still record what they sold, for the restricted-sales register.
+    let versions = versions_of(scoped, txn, &products).await?;
+    let (rules, checks) = match &setting {
+        Some(_) => (
+            load_rules(scoped, txn).await?,
+            checks_of(scoped, txn, &ids).await?,
+        ),
         None => Default::default(),
     };
     let mut out = Vec::with_capacity(sales.len());
     let mut rows = Vec::with_capacity(sales.len());
     for sale in sales {
         let before = known.get(&sale.order_id).copied();
-        let settled = matches!(before, Some(OrderState::Released | OrderState::Held))
-            || (setting.is_none() && before == Some(OrderState::Unchecked));
-        if settled {
+        if matches!(before, Some(OrderState::Released | OrderState::Held)) {
             continue;
         }
         let Some((channel_place, kind)) = &setting else {
+            let lines = judge_lines(&sale, &versions, None);
             rows.push(row(
                 scoped,
                 &sale.order_id,
                 OrderState::Unchecked,
                 None,
-                &[],
+                &lines,
                 &[],
             ));
             out.push(Judged {
@@ -176,7 +175,7 @@ pub(crate) async fn judge_sales(
             .as_deref()
             .and_then(|s| Jurisdiction::parse(s).ok())
             .unwrap_or_else(|| channel_place.clone());
-        let lines = judge_lines(&sale, &rules, &versions, &place, *kind);
+        let lines = judge_lines(&sale, &versions, Some((&rules, &place, *kind)));
         let sale_checks = checks.get(&sale.order_id).cloned().unwrap_or_default();
         let reasons = outstanding(&lines, &sale_checks);
         let state = if reasons.is_empty() {
@@ -204,12 +203,12 @@ pub(crate) async fn judge_sales(
     Ok(out)
 }
 
+/// Each distinct SKU of the sale with its title version; judged under `rules` in a place and
+/// channel when given (an unchecked sale is only described).
 fn judge_lines(
     sale: &SaleToJudge,
-    rules: &[Rule],
     versions: &HashMap<String, Vec<TitleVersion>>,
-    place: &Jurisdiction,
-    kind: ChannelKind,
+    rules: Option<(&[Rule], &Jurisdiction, ChannelKind)>,
 ) -> Vec<LineJudgement> {
     // One judgement per distinct SKU code: several lines of one title need one decision.
     let mut by_code: BTreeMap<&str, Option<&str>> = BTreeMap::new();
@@ -229,7 +228,9 @@ fn judge_lines(
                 category: title
                     .map_or_else(|| "no compliance record".into(), |t| t.fields.category()),
                 restricted: title.is_none_or(|t| t.fields.is_restricted()),
-                decision: product.map(|_| judge(title, rules, place, kind, sale.placed_at)),
+                decision: product.zip(rules).map(|(_, (rules, place, kind))| {
+                    judge(title, rules, place, kind, sale.placed_at)
+                }),
             }
         })
         .collect()
