@@ -6,6 +6,7 @@
 mod listing;
 mod orders;
 mod records;
+mod refresh;
 mod registers;
 mod retention;
 mod titles;
