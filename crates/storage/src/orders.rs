@@ -3,20 +3,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use concord_domain::{
-    ConnectionId, CustomerId, LocationId, OrderId, SkuId, compliance::OrderState,
-    orders::OrderStatus,
-};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
+use concord_domain::{ConnectionId, CustomerId, LocationId, OrderId, SkuId, orders::OrderStatus};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     Page, Scoped,
     catalog::page_cursor,
     decode,
-    entity::{
-        customer, fulfilment, order, order_compliance, order_line, oversell, payment, refund,
-        return_receipt,
-    },
+    entity::{customer, fulfilment, order, order_line, oversell, payment, refund, return_receipt},
     error::{Result, StorageError},
 };
 
@@ -58,8 +52,6 @@ pub struct OrderSummary {
     pub customer: Option<CustomerRecord>,
     /// Some line could not be covered by stock.
     pub oversold: bool,
-    /// Its standing with the jurisdiction rules, once judged.
-    pub compliance: Option<OrderState>,
     /// When it was placed.
     pub placed_at: DateTime<Utc>,
 }
@@ -226,7 +218,6 @@ impl Scoped<'_> {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
-        let standings = standings_of(self, &txn, rows.iter().map(|o| o.id.as_str())).await?;
         txn.commit().await?;
         let mut items = rows
             .into_iter()
@@ -236,8 +227,7 @@ impl Scoped<'_> {
                     .as_ref()
                     .and_then(|id| customers.get(id))
                     .cloned();
-                let standing = standings.get(&o.id).copied();
-                to_summary(o, c, standing)
+                to_summary(o, c)
             })
             .collect::<Result<Vec<_>>>()?;
         let next_cursor = page_cursor(&mut items, q.limit, |o| o.id.to_string());
@@ -298,10 +288,9 @@ impl Scoped<'_> {
             .filter(oversell::Column::OrderId.eq(of_order))
             .all(&txn)
             .await?;
-        let standing = standings_of(self, &txn, [of_order]).await?.remove(of_order);
         txn.commit().await?;
         Ok(OrderDetail {
-            summary: to_summary(o, c, standing)?,
+            summary: to_summary(o, c)?,
             lines: lines
                 .into_iter()
                 .map(|l| {
@@ -387,27 +376,7 @@ fn to_oversell(o: oversell::Model) -> Result<OversellRecord> {
     })
 }
 
-/// The compliance standing of each of `orders` that was judged.
-async fn standings_of<'o>(
-    scoped: &Scoped<'_>,
-    db: &impl ConnectionTrait,
-    orders: impl IntoIterator<Item = &'o str>,
-) -> Result<BTreeMap<String, OrderState>> {
-    scoped
-        .select::<order_compliance::Entity>()
-        .filter(order_compliance::Column::OrderId.is_in(orders))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| Ok((r.order_id, decode::parsed(&r.state, str::parse)?)))
-        .collect()
-}
-
-fn to_summary(
-    o: order::Model,
-    c: Option<customer::Model>,
-    compliance: Option<OrderState>,
-) -> Result<OrderSummary> {
+fn to_summary(o: order::Model, c: Option<customer::Model>) -> Result<OrderSummary> {
     Ok(OrderSummary {
         id: decode::id(&o.id)?,
         connection_id: decode::id(&o.connection_id)?,
@@ -426,7 +395,6 @@ fn to_summary(
             })
             .transpose()?,
         oversold: o.oversold,
-        compliance,
         placed_at: o.placed_at,
     })
 }

@@ -4,8 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    ConnectionId, OrderId, Permission, ValidationError, compliance::OrderState,
-    events::InboundEvent, orders::OrderStatus,
+    ConnectionId, OrderId, Permission, ValidationError, events::InboundEvent, orders::OrderStatus,
 };
 use concord_storage::{
     Applied, CustomerRecord, OrderDetail, OrderQuery, OrderSummary, OversellRecord, StorageError,
@@ -46,9 +45,6 @@ pub struct OrderOut {
     pub customer: Option<Value>,
     /// A line could not be covered by stock.
     pub oversold: bool,
-    /// Its standing with the jurisdiction rules (`clear`, `held`, `released`, `unchecked`),
-    /// once judged; `GET …/orders/{id}/compliance` says why.
-    pub compliance: Option<OrderState>,
     /// When placed.
     pub placed_at: DateTime<Utc>,
 }
@@ -64,7 +60,6 @@ impl From<OrderSummary> for OrderOut {
             total_minor: o.total_minor,
             customer: o.customer.map(customer_json),
             oversold: o.oversold,
-            compliance: o.compliance,
             placed_at: o.placed_at,
         }
     }
