@@ -21,6 +21,7 @@ mod m20261201_000001_create_audit_log;
 mod m20261201_000002_create_compliance_rules;
 mod m20261201_000003_create_compliance_records;
 mod m20261201_000004_create_retention;
+mod m20261201_000005_create_offer_refreshes;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_create_compliance_rules::Migration),
             Box::new(m20261201_000003_create_compliance_records::Migration),
             Box::new(m20261201_000004_create_retention::Migration),
+            Box::new(m20261201_000005_create_offer_refreshes::Migration),
         ]
     }
 }

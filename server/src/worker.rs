@@ -221,14 +221,20 @@ fn retry(delivery: &Claimed, error: String) -> InboundOutcome {
     }
 }
 
-/// One housekeeping pass: removes expired sessions, and runs each tenant's daily
-/// retention purge when it is due. Failures are logged and retried on the next pass; they
-/// never stop the worker.
+/// One housekeeping pass: removes expired sessions, recomputes offers under rule and title
+/// versions that took effect since the last pass, and runs each tenant's daily retention
+/// purge when it is due. Failures are logged and retried on the next pass; they never stop
+/// the worker.
 pub async fn housekeeping(state: &AppState) {
     match state.store.delete_expired_sessions(Utc::now()).await {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "expired sessions removed"),
         Err(e) => tracing::warn!(error = %e, "session cleanup failed; retrying next pass"),
+    }
+    match state.store.refresh_offers_pass().await {
+        Ok(0) => {}
+        Ok(tenants) => tracing::info!(tenants, "offers recomputed under versions now in effect"),
+        Err(e) => tracing::warn!(error = %e, "offer refresh failed; retrying next pass"),
     }
     match state.store.retention_pass().await {
         Ok(0) => {}

@@ -57,6 +57,9 @@ pub enum AuditAction {
     /// A member's role changed.
     #[serde(rename = "member.role_changed")]
     MemberRoleChanged,
+    /// A member was removed or left (their tokens here were revoked).
+    #[serde(rename = "member.removed")]
+    MemberRemoved,
     /// A compliance report was exported.
     #[serde(rename = "report.exported")]
     ReportExported,
@@ -70,7 +73,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         Self::RulesSeeded,
         Self::RuleVersionCreated,
         Self::TitleComplianceChanged,
@@ -82,6 +85,7 @@ impl AuditAction {
         Self::ConnectionAccessChanged,
         Self::ConnectionComplianceChanged,
         Self::MemberRoleChanged,
+        Self::MemberRemoved,
         Self::ReportExported,
         Self::RetentionChanged,
         Self::RetentionPurged,
@@ -101,6 +105,7 @@ impl AuditAction {
             Self::ConnectionAccessChanged => "connection.access_changed",
             Self::ConnectionComplianceChanged => "connection.compliance_changed",
             Self::MemberRoleChanged => "member.role_changed",
+            Self::MemberRemoved => "member.removed",
             Self::ReportExported => "report.exported",
             Self::RetentionChanged => "retention.changed",
             Self::RetentionPurged => "retention.purged",

@@ -1,5 +1,6 @@
 //! Concord's pure domain: identities and roles, the catalog, the stock ledger's rules,
-//! availability, orders and the normalized commerce events connectors produce.
+//! availability, orders, the normalized commerce events connectors produce, the audit
+//! chain, and compliance (title fields, jurisdiction rules and the judge that applies them).
 //!
 //! **Invariant:** this crate does no IO. It knows nothing of HTTP, databases or platforms;
 //! everything here is a value or a pure function, so it is tested without any service.

@@ -89,6 +89,7 @@ tenant_owned!(
     age_check_failure,
     retention_setting,
     retention_run,
+    offer_refresh,
 );
 
 /// The repositories of one tenant. Created by [`Store::scoped`].

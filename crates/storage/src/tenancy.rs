@@ -97,7 +97,8 @@ impl Scoped<'_> {
     }
 
     /// Removes a member and revokes their API tokens here; the last owner cannot leave.
-    pub async fn remove_member(&self, user_id: &UserId) -> Result<()> {
+    /// Audited as done by `actor` (the member themselves when leaving).
+    pub async fn remove_member(&self, user_id: &UserId, actor: &str) -> Result<()> {
         let txn = self.begin_write().await?;
         let current = find_member(&txn, self, user_id).await?;
         if current.role == Role::Owner {
@@ -115,6 +116,17 @@ impl Scoped<'_> {
             .filter(api_token::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
+        crate::audit::append_in(
+            self,
+            &txn,
+            crate::NewAuditEntry {
+                actor: actor.to_owned(),
+                action: concord_domain::audit::AuditAction::MemberRemoved,
+                subject: user_id.to_string(),
+                details: serde_json::json!({ "role": current.role }),
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -121,7 +121,9 @@ pub async fn remove(
             return Err(ApiError::forbidden("only owners remove owners"));
         }
     }
-    repos.remove_member(&user_id).await?;
+    repos
+        .remove_member(&user_id, access.caller.user_id().as_str())
+        .await?;
     tracing::info!(member = %user_id, "member removed");
     Ok(HttpResponse::NoContent().finish())
 }

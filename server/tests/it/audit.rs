@@ -100,5 +100,14 @@ async fn audited_changes_are_listed_in_chain_order() {
     let viewer = app.add_member(&owner, "viewer@audit.test", "viewer").await;
     let seen: Value = app.get(&format!("{base}/audit"), Some(&viewer)).await.body;
     assert!(seen["items"].is_array());
+    let removed = app
+        .delete(&format!("{base}/members/{}", viewer.user_id), Some(&owner))
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
+    let log = app
+        .get(&format!("{base}/audit?action=member.removed"), Some(&owner))
+        .await;
+    assert_eq!(log.body["items"][0]["subject"], viewer.user_id.as_str());
+    assert_eq!(log.body["items"][0]["details"], json!({ "role": "viewer" }));
     app.cleanup().await;
 }

@@ -368,7 +368,13 @@ async fn blocked_unknown_and_unchecked_sales_are_told_apart() {
     let app = TestApp::spawn().await;
     let shop = Shop::open(&app, "blocked").await;
     let unchecked = shop.order(&app, "U-1", None).await;
-    assert_eq!(shop.standing(&app, &unchecked).await["state"], "unchecked");
+    let standing = shop.standing(&app, &unchecked).await;
+    assert_eq!(standing["state"], "unchecked");
+    assert_eq!(
+        standing["lines"][0]["category"], "no compliance record",
+        "described for the register"
+    );
+    assert_eq!(standing["lines"][0]["decision"], Value::Null);
     assert_eq!(shop.status(&app, &unchecked).await, "open");
 
     shop.sell_in(&app, Some("GB"), "online").await;
@@ -444,5 +450,45 @@ async fn blocked_unknown_and_unchecked_sales_are_told_apart() {
     )
     .await
     .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.cleanup().await;
+}
+
+#[actix_web::test]
+async fn a_version_taking_effect_later_withdraws_the_offer_when_it_does() {
+    let app = TestApp::spawn().await;
+    let shop = Shop::open(&app, "later").await;
+    shop.classify(&app, "18").await;
+    shop.sell_in(&app, Some("GB"), "online").await;
+    assert_eq!(shop.offer(&app).await, 9);
+    let from = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let reclassified = app
+        .send(
+            Method::PUT,
+            &format!("{}/products/{}/compliance", shop.base, shop.stock.product_id),
+            Some(json!({ "fields": { "uk_bbfc_category": "R18", "uk_bbfc_cert_no": "AFF-2", "uk_label_ok": true,
+                                     "explicit_content": false, "cover_art_explicit": false },
+                         "valid_from": from })),
+            Some(&shop.owner),
+        )
+        .await;
+    assert_eq!(
+        reclassified.status,
+        StatusCode::CREATED,
+        "{}",
+        reclassified.text
+    );
+    concord_server::worker::housekeeping(&app.state).await;
+    assert_eq!(
+        shop.offer(&app).await,
+        9,
+        "the R18 version is not in effect yet"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    concord_server::worker::housekeeping(&app.state).await;
+    assert_eq!(
+        shop.offer(&app).await,
+        0,
+        "withdrawn once the R18 version took effect"
+    );
     app.cleanup().await;
 }

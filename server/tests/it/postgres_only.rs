@@ -67,3 +67,48 @@ async fn row_level_security_limits_an_unfiltered_query_to_the_scoped_tenant() {
     );
     app.cleanup().await;
 }
+
+#[actix_web::test]
+async fn row_level_security_walls_off_the_audit_log_and_compliance_tables() {
+    let app = TestApp::spawn().await;
+    require_postgres(&app);
+    let a = app.signup("a@rls-compliance.test", "A").await;
+    let b = app.signup("b@rls-compliance.test", "B").await;
+    for who in [&a, &b] {
+        let rules = app
+            .get(
+                &format!("/api/v1/tenants/{}/compliance/rules", who.tenant_id),
+                Some(who),
+            )
+            .await;
+        assert!(
+            rules.body.as_array().is_some_and(|r| !r.is_empty()),
+            "{}",
+            rules.text
+        );
+    }
+    let total_rules = app
+        .db
+        .count("SELECT count(*) FROM compliance_rules")
+        .await
+        .expect("count");
+    for table in ["audit_log", "audit_heads", "compliance_rules"] {
+        let everything = app
+            .db
+            .count(&format!("SELECT count(*) FROM {table}"))
+            .await
+            .expect("count");
+        let seen_by_a = app
+            .db
+            .count_under_rls(table, &a.tenant_id)
+            .await
+            .expect("probe")
+            .expect("postgres");
+        assert!(
+            seen_by_a > 0 && seen_by_a * 2 == everything,
+            "{table}: {seen_by_a} of {everything}"
+        );
+    }
+    assert_eq!(total_rules % 2, 0);
+    app.cleanup().await;
+}

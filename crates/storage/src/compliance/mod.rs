@@ -6,6 +6,8 @@
 mod listing;
 mod orders;
 mod records;
+mod refresh;
+mod registers;
 mod retention;
 mod titles;
 
@@ -24,10 +26,8 @@ pub(crate) use listing::{forbidden_offers, register_withheld};
 pub use orders::LineJudgement;
 pub(crate) use orders::{SaleToJudge, judge_sales};
 pub(crate) use records::to_evidence;
-pub use records::{
-    AgeCheckFailure, AgeCheckFailureDraft, EvidenceDraft, OrderCompliance, Period, Refusal,
-    RefusalDraft, SaleEvidence,
-};
+pub use records::{EvidenceDraft, OrderCompliance, SaleEvidence};
+pub use registers::{AgeCheckFailure, AgeCheckFailureDraft, Period, Refusal, RefusalDraft};
 pub use retention::{Deletion, RetentionStatus};
 use sea_orm::{
     ActiveValue::Set,

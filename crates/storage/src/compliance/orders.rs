@@ -35,6 +35,9 @@ use crate::{
     now,
 };
 
+/// Standings written per statement (11 columns each, well under bind-parameter limits).
+const WRITE_CHUNK: usize = 200;
+
 /// An order to judge, as the order engine holds it.
 pub(crate) struct SaleToJudge {
     /// Concord's order id.
@@ -60,7 +63,8 @@ pub struct LineJudgement {
     pub category: String,
     /// Whether it is a restricted title (18+, R18, X18+, FSK 18, pornographic).
     pub restricted: bool,
-    /// What the rules decided (absent when the SKU is not in the catalog).
+    /// What the rules decided (absent when the SKU is not in the catalog, or the sale was
+    /// not checked).
     pub decision: Option<Decision>,
 }
 
@@ -127,40 +131,39 @@ pub(crate) async fn judge_sales(
         .into_iter()
         .map(|r| Ok((r.order_id, decode::parsed(&r.state, str::parse)?)))
         .collect::<Result<_>>()?;
-    let (rules, versions, checks) = match &setting {
-        Some(_) => {
-            let mut products: Vec<_> = sales
-                .iter()
-                .flat_map(|s| s.lines.iter().filter_map(|(_, p)| p.as_deref()))
-                .map(decode::id)
-                .collect::<Result<_>>()?;
-            products.sort();
-            products.dedup();
-            (
-                load_rules(scoped, txn).await?,
-                versions_of(scoped, txn, &products).await?,
-                checks_of(scoped, txn, &ids).await?,
-            )
-        }
+    let mut products: Vec<_> = sales
+        .iter()
+        .flat_map(|s| s.lines.iter().filter_map(|(_, p)| p.as_deref()))
+        .map(decode::id)
+        .collect::<Result<_>>()?;
+    products.sort();
+    products.dedup();
+    // Unchecked sales still record what they sold, for the restricted-sales register.
+    let versions = versions_of(scoped, txn, &products).await?;
+    let (rules, checks) = match &setting {
+        Some(_) => (
+            load_rules(scoped, txn).await?,
+            checks_of(scoped, txn, &ids).await?,
+        ),
         None => Default::default(),
     };
     let mut out = Vec::with_capacity(sales.len());
+    let mut rows = Vec::with_capacity(sales.len());
     for sale in sales {
         let before = known.get(&sale.order_id).copied();
         if matches!(before, Some(OrderState::Released | OrderState::Held)) {
             continue;
         }
         let Some((channel_place, kind)) = &setting else {
-            write(
+            let lines = judge_lines(&sale, &versions, None);
+            rows.push(row(
                 scoped,
-                txn,
                 &sale.order_id,
                 OrderState::Unchecked,
                 None,
+                &lines,
                 &[],
-                &[],
-            )
-            .await?;
+            ));
             out.push(Judged {
                 order_id: sale.order_id,
                 state: OrderState::Unchecked,
@@ -172,7 +175,7 @@ pub(crate) async fn judge_sales(
             .as_deref()
             .and_then(|s| Jurisdiction::parse(s).ok())
             .unwrap_or_else(|| channel_place.clone());
-        let lines = judge_lines(&sale, &rules, &versions, &place, *kind);
+        let lines = judge_lines(&sale, &versions, Some((&rules, &place, *kind)));
         let sale_checks = checks.get(&sale.order_id).cloned().unwrap_or_default();
         let reasons = outstanding(&lines, &sale_checks);
         let state = if reasons.is_empty() {
@@ -180,16 +183,14 @@ pub(crate) async fn judge_sales(
         } else {
             OrderState::Held
         };
-        write(
+        rows.push(row(
             scoped,
-            txn,
             &sale.order_id,
             state,
             Some((&place, *kind)),
             &lines,
             &reasons,
-        )
-        .await?;
+        ));
         if state == OrderState::Held {
             announce_hold(scoped, txn, connection_id, &sale, &place, &lines, &reasons).await?;
         }
@@ -198,15 +199,16 @@ pub(crate) async fn judge_sales(
             state,
         });
     }
+    write(txn, rows).await?;
     Ok(out)
 }
 
+/// Each distinct SKU of the sale with its title version; judged under `rules` in a place and
+/// channel when given (an unchecked sale is only described).
 fn judge_lines(
     sale: &SaleToJudge,
-    rules: &[Rule],
     versions: &HashMap<String, Vec<TitleVersion>>,
-    place: &Jurisdiction,
-    kind: ChannelKind,
+    rules: Option<(&[Rule], &Jurisdiction, ChannelKind)>,
 ) -> Vec<LineJudgement> {
     // One judgement per distinct SKU code: several lines of one title need one decision.
     let mut by_code: BTreeMap<&str, Option<&str>> = BTreeMap::new();
@@ -226,49 +228,57 @@ fn judge_lines(
                 category: title
                     .map_or_else(|| "no compliance record".into(), |t| t.fields.category()),
                 restricted: title.is_none_or(|t| t.fields.is_restricted()),
-                decision: product.map(|_| judge(title, rules, place, kind, sale.placed_at)),
+                decision: product.zip(rules).map(|(_, (rules, place, kind))| {
+                    judge(title, rules, place, kind, sale.placed_at)
+                }),
             }
         })
         .collect()
 }
 
-async fn write(
+/// An order's standing as a row to write.
+fn row(
     scoped: &Scoped<'_>,
-    txn: &DatabaseTransaction,
     order_id: &str,
     state: OrderState,
     place: Option<(&Jurisdiction, ChannelKind)>,
     lines: &[LineJudgement],
     reasons: &[String],
-) -> Result<()> {
-    let json = |v: serde_json::Value| v.to_string();
-    order_compliance::Entity::insert(order_compliance::ActiveModel {
+) -> order_compliance::ActiveModel {
+    order_compliance::ActiveModel {
         order_id: Set(order_id.to_owned()),
         tenant_id: Set(scoped.tenant_id().to_string()),
         state: Set(state.as_str().to_owned()),
         jurisdiction: Set(place.map(|(j, _)| j.to_string())),
         channel_kind: Set(place.map(|(_, k)| k.as_str().to_owned())),
-        lines: Set(json(json!(lines))),
-        outstanding: Set(json(json!(reasons))),
+        lines: Set(json!(lines).to_string()),
+        outstanding: Set(json!(reasons).to_string()),
         judged_at: Set(now()),
         released_by: Set(None),
         released_at: Set(None),
         release_reason: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(order_compliance::Column::OrderId)
-            .update_columns([
-                order_compliance::Column::State,
-                order_compliance::Column::Jurisdiction,
-                order_compliance::Column::ChannelKind,
-                order_compliance::Column::Lines,
-                order_compliance::Column::Outstanding,
-                order_compliance::Column::JudgedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    }
+}
+
+/// Writes standings in multi-row statements, replacing earlier judgements.
+async fn write(txn: &DatabaseTransaction, rows: Vec<order_compliance::ActiveModel>) -> Result<()> {
+    for chunk in rows.chunks(WRITE_CHUNK) {
+        order_compliance::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(order_compliance::Column::OrderId)
+                    .update_columns([
+                        order_compliance::Column::State,
+                        order_compliance::Column::Jurisdiction,
+                        order_compliance::Column::ChannelKind,
+                        order_compliance::Column::Lines,
+                        order_compliance::Column::Outstanding,
+                        order_compliance::Column::JudgedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -19,6 +19,7 @@ pub(crate) mod listing;
 pub(crate) mod location;
 pub(crate) mod membership;
 pub(crate) mod oauth_state;
+pub(crate) mod offer_refresh;
 pub(crate) mod order;
 pub(crate) mod order_compliance;
 pub(crate) mod order_line;
