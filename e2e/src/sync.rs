@@ -42,7 +42,8 @@ pub(crate) enum Start {
     Quiet,
 }
 
-/// Concord (server, worker) and `channels` simulated channels selling `skus` SKUs.
+/// Concord (the server, and the worker when [`Start::Live`]) and `channels` simulated
+/// channels selling `skus` SKUs.
 pub(crate) struct Rig {
     pub(crate) db: TestDatabase,
     pub(crate) state: AppState,
