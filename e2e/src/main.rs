@@ -85,7 +85,7 @@ enum Scenario {
         #[arg(long, default_value_t = 50)]
         skus: usize,
     },
-    /// A full reconcile of every channel at once, with known discrepancies: wall time, peak
+    /// A full reconcile of every channel in turn, with known discrepancies: wall time, peak
     /// memory, discrepancies found against those made.
     Reconcile {
         /// Database; a temporary SQLite file if absent.
