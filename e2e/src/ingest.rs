@@ -10,11 +10,11 @@ use std::{
 use actix_web::HttpServer;
 use concord_connectors::standard_webhooks;
 use concord_domain::ConnectionId;
-use concord_server::{app::app, config::Settings, state::AppState, worker};
+use concord_server::{app::app, state::AppState, worker};
 use concord_storage::test_support::TestDatabase;
 use serde_json::json;
 
-use crate::scenarios::{START_STOCK, percentile_ms, round, shop};
+use crate::scenarios::{START_STOCK, percentile_ms, round, settings, shop};
 
 /// SKUs the deliveries spread over.
 const SKUS: usize = 1000;
@@ -28,13 +28,7 @@ pub async fn ingest(
     concurrency: usize,
 ) -> anyhow::Result<String> {
     let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
-    let settings = Settings::from_toml(&format!(
-        "redis_url = {:?}\nredis_prefix = \"concord-bench\"\ndata_dir = {:?}\nlog_level = \"warn\"\n\
-         session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
-         token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"",
-        redis_url.unwrap_or_default(),
-        std::env::temp_dir().display().to_string()
-    ))?;
+    let settings = settings(redis_url, "redis_prefix = \"concord-bench\"")?;
     let state = AppState::build(settings, db.store.clone()).await?;
     let (connection, secret) = setup(&state).await?;
     let (addr, control) = start_server(state.clone())?;
@@ -82,7 +76,9 @@ pub async fn ingest(
 }
 
 /// Runs the HTTP server on its own actix system thread; returns its address and handle.
-fn start_server(state: AppState) -> anyhow::Result<(SocketAddr, actix_web::dev::ServerHandle)> {
+pub(crate) fn start_server(
+    state: AppState,
+) -> anyhow::Result<(SocketAddr, actix_web::dev::ServerHandle)> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -1,7 +1,9 @@
 //! `concord-bench`: measures Concord on this machine and prints one JSON line per scenario
 //! (the last line of standard output). Figures, not pass/fail: see `e2e/README.md`.
 
+mod api;
 mod ingest;
+mod reconcile;
 mod scenarios;
 mod sync;
 
@@ -83,6 +85,37 @@ enum Scenario {
         #[arg(long, default_value_t = 50)]
         skus: usize,
     },
+    /// A full reconcile of every channel in turn, with known discrepancies: wall time, peak
+    /// memory, discrepancies found against those made.
+    Reconcile {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Redis; the embedded shape if absent.
+        #[arg(long)]
+        redis_url: Option<String>,
+        /// SKUs in the catalog, listed on every channel.
+        #[arg(long, default_value_t = 2_000)]
+        skus: usize,
+        /// Simulated channels (Shopify, Square and WooCommerce in turn).
+        #[arg(long, default_value_t = 4)]
+        channels: usize,
+        /// Discrepancies to make (one SKU on one channel each), at most `--skus`.
+        #[arg(long, default_value_t = 50)]
+        discrepancies: usize,
+    },
+    /// The inventory endpoint over HTTP: list and search p50/p95 latency.
+    Api {
+        /// Database; a temporary SQLite file if absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// SKUs in the catalog.
+        #[arg(long, default_value_t = 2_000)]
+        skus: usize,
+        /// Requests to time.
+        #[arg(long, default_value_t = 400)]
+        requests: usize,
+    },
     /// List and search the inventory view: p50/p95 latency.
     Inventory {
         /// Database; a temporary SQLite file if absent.
@@ -128,6 +161,18 @@ async fn main() -> anyhow::Result<()> {
             skus,
             queries,
         } => scenarios::inventory(database_url, skus, queries).await?,
+        Scenario::Reconcile {
+            database_url,
+            redis_url,
+            skus,
+            channels,
+            discrepancies,
+        } => reconcile::reconcile(database_url, redis_url, skus, channels, discrepancies).await?,
+        Scenario::Api {
+            database_url,
+            skus,
+            requests,
+        } => api::api(database_url, skus, requests).await?,
         Scenario::Ingest {
             database_url,
             redis_url,

@@ -5,15 +5,16 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    ConnectionId, Email, OrganizationName,
+    ConnectionId, Email, OrganizationName, UserId,
     availability::ChannelRules,
     catalog::{Classifications, Format, SkuCode},
     events::{CommerceEvent, InboundEvent, LineSnapshot, OrderSnapshot},
     ledger::LocationKind,
     orders::OrderStatus,
 };
+use concord_server::config::Settings;
 use concord_storage::{
-    CatalogRow, InventoryQuery, ProductDraft, StockRow, Store, TenantScope,
+    CatalogRow, InventoryQuery, ProductDraft, Scoped, StockRow, Store, TenantScope,
     test_support::TestDatabase,
 };
 use serde_json::json;
@@ -27,6 +28,8 @@ pub(crate) const START_STOCK: i64 = 1_000_000;
 /// A benchmark tenant: a warehouse stocked with every SKU, and its channels.
 pub(crate) struct Shop {
     pub(crate) scope: TenantScope,
+    /// Its owner.
+    pub(crate) user: UserId,
     /// The sales channels, all selling from the one warehouse.
     pub(crate) connections: Vec<ConnectionId>,
 }
@@ -69,32 +72,55 @@ pub(crate) async fn shop(
         connections.push(connection.id);
     }
     import_catalog(&repos, skus).await?;
-    let stock = (0..skus).map(|i| {
+    set_stock(&repos, 0..skus, START_STOCK).await?;
+    Ok(Shop {
+        scope,
+        user: user.id,
+        connections,
+    })
+}
+
+/// Sets the warehouse stock of the SKUs numbered `skus` to `quantity`, in one transaction.
+pub(crate) async fn set_stock(
+    repos: &Scoped<'_>,
+    skus: impl Iterator<Item = usize>,
+    quantity: i64,
+) -> anyhow::Result<()> {
+    let rows = skus.enumerate().map(|(n, i)| {
         (
-            i as u64 + 2,
+            n as u64 + 2,
             Ok(StockRow {
                 sku: sku_code(i),
                 location: "Warehouse".into(),
-                quantity: START_STOCK,
+                quantity,
             }),
         )
     });
     let report = repos
-        .import_stock(stock, false, "bench", &mut |_| {})
+        .import_stock(rows, false, "bench", &mut |_| {})
         .await?;
     anyhow::ensure!(
         report.committed,
         "stock setup refused rows: {:?}",
         report.errors.first()
     );
-    Ok(Shop { scope, connections })
+    Ok(())
+}
+
+/// Settings of an in-process Concord for a benchmark: Redis at `redis_url` (none: the
+/// embedded shape), fixed keys, warnings only, and the TOML lines of `extra`.
+pub(crate) fn settings(redis_url: Option<String>, extra: &str) -> anyhow::Result<Settings> {
+    Ok(Settings::from_toml(&format!(
+        "redis_url = {:?}\ndata_dir = {:?}\nlog_level = \"warn\"\n\
+         session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
+         token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"\n{extra}",
+        redis_url.unwrap_or_default(),
+        std::env::temp_dir().display().to_string()
+    ))?)
 }
 
 /// Adds `skus` SKUs (`S000000`…) with varied titles, one product each.
-pub(crate) async fn import_catalog(
-    repos: &concord_storage::Scoped<'_>,
-    skus: usize,
-) -> anyhow::Result<()> {
+pub(crate) async fn import_catalog(repos: &Scoped<'_>, skus: usize) -> anyhow::Result<()> {
     let words = [
         "Velvet", "Neon", "Midnight", "Crimson", "Silk", "Harbour", "Satin", "Ember",
     ];

@@ -1,7 +1,8 @@
-//! The `propagation` and `efficiency` scenarios: the real server and worker on loopback with
-//! simulators of Shopify, Square and WooCommerce connected as channels. Propagation times a
-//! sale on one simulator until every other shows the new figure; efficiency counts the
-//! platform writes a burst of sales costs against the fewest that could carry it.
+//! The `propagation` and `efficiency` scenarios, and the [`Rig`] the `reconcile` one shares:
+//! the real server and worker on loopback with simulators of Shopify, Square and
+//! WooCommerce connected as channels. Propagation times a sale on one simulator until every
+//! other shows the new figure; efficiency counts the platform writes a burst of sales costs
+//! against the fewest that could carry it.
 
 use std::{
     net::TcpListener,
@@ -14,50 +15,70 @@ use concord_connectors::{
     api::{self, Credentials, Session},
 };
 use concord_domain::{ConnectionId, availability::ChannelRules};
-use concord_server::{app::app, config::Settings, state::AppState, worker};
-use concord_simulators::{RunningSim, SaleRequest, SeedProduct, SimConfig, Simulator};
-use concord_storage::{RemoteListing, Scoped, test_support::TestDatabase};
+use concord_server::{app::app, state::AppState, worker};
+use concord_simulators::{RateLimit, RunningSim, SaleRequest, SeedProduct, SimConfig, Simulator};
+use concord_storage::{
+    PushOutcome, RemoteListing, Scoped, TenantScope, test_support::TestDatabase,
+};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::scenarios::{percentile_ms, round, shop, sku_code};
+use crate::scenarios::{START_STOCK, percentile_ms, round, settings, shop, sku_code};
 
 /// Units each simulator starts with per SKU (Concord's figure is written over it).
 const SEEDED: i64 = 500;
 /// How long a sale may take to show everywhere before it counts as lost.
 const PROPAGATION_LIMIT: Duration = Duration::from_secs(10);
 
-/// Concord (server, worker) and `channels` simulated channels selling `skus` SKUs.
-struct Rig {
-    db: TestDatabase,
-    state: AppState,
+/// How a [`Rig`]'s channels start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Simulators seeded with another figure, webhooks pointed at the server and the worker
+    /// running: ready once the worker's first pushes show everywhere.
+    Live,
+    /// Simulators seeded with Concord's figures, recorded as written (as after the first
+    /// sync), and their own rate limits lifted (Concord's request budget still paces its
+    /// calls); no webhooks and no worker, so nothing changes but what the scenario does.
+    Quiet,
+}
+
+/// Concord (the server, and the worker when [`Start::Live`]) and `channels` simulated
+/// channels selling `skus` SKUs.
+pub(crate) struct Rig {
+    pub(crate) db: TestDatabase,
+    pub(crate) state: AppState,
+    /// The tenant.
+    pub(crate) scope: TenantScope,
     stop: CancellationToken,
-    sims: Vec<(RunningSim, ConnectionId)>,
+    /// Each simulator and the connection it is.
+    pub(crate) sims: Vec<(RunningSim, ConnectionId)>,
     server: actix_web::dev::ServerHandle,
 }
 
 impl Rig {
-    async fn start(
+    pub(crate) async fn start(
         database_url: Option<String>,
         redis_url: Option<String>,
         channels: usize,
         skus: usize,
+        start: Start,
     ) -> anyhow::Result<Self> {
         let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let settings = Settings::from_toml(&format!(
-            "redis_url = {:?}\nredis_prefix = \"concord-bench-{port}\"\ndata_dir = {:?}\nlog_level = \"warn\"\n\
-             public_url = \"http://127.0.0.1:{port}\"\npoll_interval_secs = 3600\n\
-             session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
-             token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"",
-            redis_url.unwrap_or_default(),
-            std::env::temp_dir().display().to_string()
-        ))?;
+        let settings = settings(
+            redis_url,
+            &format!(
+                "redis_prefix = \"concord-bench-{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
+                 poll_interval_secs = 3600"
+            ),
+        )?;
         let state = AppState::build(settings, db.store.clone()).await?;
         let server = serve(state.clone(), listener)?;
         let stop = CancellationToken::new();
-        tokio::spawn(worker::run(state.clone(), stop.clone()));
+        if start == Start::Live {
+            tokio::spawn(worker::run(state.clone(), stop.clone()));
+        }
         let bench = shop(&state.store, skus, 1, "standard-webhooks").await?;
         let repos = state.store.scoped(&bench.scope);
         let warehouse = repos.locations().await?.remove(0).id;
@@ -66,12 +87,22 @@ impl Rig {
         for n in 0..channels {
             let platform = platforms[n % platforms.len()];
             let mut config = SimConfig::new(platform);
+            let seeded = match start {
+                Start::Live => SEEDED,
+                Start::Quiet => START_STOCK,
+            };
             config.seed = (0..skus)
                 .map(|i| {
-                    SeedProduct::new(sku_code(i), "", format!("Title {i}"), 1999, "USD", SEEDED)
+                    SeedProduct::new(sku_code(i), "", format!("Title {i}"), 1999, "USD", seeded)
                 })
                 .collect();
             config.time_scale = 0.001;
+            if start == Start::Quiet {
+                config.rate_limit = Some(RateLimit {
+                    capacity: 1e9,
+                    per_second: 1e9,
+                });
+            }
             let sim = Simulator::start(config)?;
             let connection = repos
                 .create_connection(platform.slug().into(), format!("{platform} {n}"), "bench")
@@ -84,36 +115,35 @@ impl Rig {
                 )
                 .await?;
             connect(&state, &repos, &sim, &connection.id).await?;
-            sim.set_webhook_url(Some(format!(
-                "http://127.0.0.1:{port}/webhooks/{}/{}",
-                platform.slug(),
-                connection.id
-            )));
+            match start {
+                Start::Live => sim.set_webhook_url(Some(format!(
+                    "http://127.0.0.1:{port}/webhooks/{}/{}",
+                    platform.slug(),
+                    connection.id
+                ))),
+                Start::Quiet => record_written(&repos, &connection.id).await?,
+            }
             sims.push((sim, connection.id));
         }
         let rig = Self {
             db,
             state,
+            scope: bench.scope,
             stop,
             sims,
             server,
         };
         // Every channel first shows Concord's figure.
         for i in 0..skus {
-            rig.wait_until(
-                &sku_code(i),
-                crate::scenarios::START_STOCK,
-                None,
-                Duration::from_secs(120),
-            )
-            .await
-            .ok_or_else(|| anyhow::anyhow!("the first pushes did not land"))?;
+            rig.wait_until(&sku_code(i), START_STOCK, None, Duration::from_secs(120))
+                .await
+                .ok_or_else(|| anyhow::anyhow!("the first pushes did not land"))?;
         }
         Ok(rig)
     }
 
     /// Waits until every simulator but `except` shows `expected` for `sku`; returns when.
-    async fn wait_until(
+    pub(crate) async fn wait_until(
         &self,
         sku: &str,
         expected: i64,
@@ -140,7 +170,8 @@ impl Rig {
         }
     }
 
-    async fn finish(self) -> anyhow::Result<()> {
+    /// Stops everything and drops the database.
+    pub(crate) async fn finish(self) -> anyhow::Result<()> {
         self.stop.cancel();
         for (sim, _) in self.sims {
             sim.stop().await;
@@ -148,6 +179,21 @@ impl Rig {
         self.db.cleanup().await?;
         self.server.stop(true).await;
         Ok(())
+    }
+}
+
+/// Records every due offer of `connection` as written: its simulator was seeded with them.
+async fn record_written(repos: &Scoped<'_>, connection: &ConnectionId) -> anyhow::Result<()> {
+    loop {
+        let due = repos.due_pushes(connection, 5_000).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        let written = due
+            .into_iter()
+            .map(|d| (d.sku_id, PushOutcome::Written(d.available)))
+            .collect();
+        repos.settle_pushes(connection, written).await?;
     }
 }
 
@@ -246,8 +292,8 @@ pub async fn propagation(
     sales: usize,
 ) -> anyhow::Result<String> {
     let skus = 10;
-    let rig = Rig::start(database_url, redis_url, channels, skus).await?;
-    let mut figures = vec![crate::scenarios::START_STOCK; skus];
+    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live).await?;
+    let mut figures = vec![START_STOCK; skus];
     let mut latencies = Vec::with_capacity(sales);
     let mut by_source: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
     let mut lost = 0;
@@ -314,9 +360,9 @@ pub async fn efficiency(
     sales: usize,
     skus: usize,
 ) -> anyhow::Result<String> {
-    let rig = Rig::start(database_url, redis_url, channels, skus).await?;
+    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live).await?;
     let before: Vec<_> = rig.sims.iter().map(|(sim, _)| sim.stats()).collect();
-    let mut figures = vec![crate::scenarios::START_STOCK; skus];
+    let mut figures = vec![START_STOCK; skus];
     let started = Instant::now();
     for n in 0..sales {
         let sku = n % skus;
@@ -338,10 +384,7 @@ pub async fn efficiency(
             .is_some();
     }
     let seconds = started.elapsed().as_secs_f64();
-    let changed = figures
-        .iter()
-        .filter(|f| **f != crate::scenarios::START_STOCK)
-        .count() as u64;
+    let changed = figures.iter().filter(|f| **f != START_STOCK).count() as u64;
     let (mut calls, mut items, mut throttled, mut minimum_calls) = (0, 0, 0, 0);
     for ((sim, _), was) in rig.sims.iter().zip(&before).skip(1) {
         let now = sim.stats();

@@ -26,6 +26,39 @@ pub(crate) struct Live {
 }
 
 impl Live {
+    /// Starts a full reconcile of a connection through the API; its job once finished.
+    async fn full_reconcile(&self, connection_id: &str) -> Value {
+        let started = self
+            .app
+            .post(
+                &format!("{}/connections/{connection_id}/reconcile", self.base),
+                json!({ "full": true }),
+                Some(&self.owner),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+        assert_eq!(started.body["kind"], "full_reconcile");
+        let job_id = str_at(&started.body, "/id");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let jobs = self
+                .app
+                .get(&format!("{}/jobs", self.base), Some(&self.owner))
+                .await;
+            let job = jobs
+                .body
+                .as_array()
+                .and_then(|all| all.iter().find(|j| j["id"] == job_id.as_str()).cloned());
+            match job {
+                Some(job) if job["status"] != "running" => return job,
+                _ if tokio::time::Instant::now() > deadline => {
+                    panic!("the job did not finish: {}", jobs.text)
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
     pub(crate) async fn start() -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")
@@ -441,60 +474,35 @@ async fn a_rate_limit_storm_holds_writes_back_and_they_land_once_it_passes() {
 
 #[actix_web::test]
 async fn a_full_reconcile_finds_an_unannounced_edit_and_reports_it() {
-    let live = Live::start().await;
-    let (shopify, _) = live.connect(Platform::Shopify, 12).await;
-    let (woo, woo_id) = live.connect(Platform::WooCommerce, 11).await;
-    live.settle(&[&shopify, &woo], 10).await;
-    // A merchant edits WooCommerce while its webhooks are lost: only a reconcile can know.
-    woo.set_faults(Faults {
-        drop_webhooks: true,
-        ..Faults::default()
-    });
-    live.post_sim(
-        &woo,
-        "/_sim/adjust",
-        json!({ "sku": "MV-DVD", "quantity": 16 }),
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(live.stock(&shopify).await, 10, "nothing announced the edit");
-    let started = live
-        .app
-        .post(
-            &format!("{}/connections/{woo_id}/reconcile", live.base),
-            json!({ "full": true }),
-            Some(&live.owner),
+    // WooCommerce lists stock per product; Shopify's query must stay within its cost ceiling.
+    for platform in [Platform::WooCommerce, Platform::Shopify] {
+        let live = Live::start().await;
+        let (other, _) = live.connect(Platform::Square, 12).await;
+        let (edited, edited_id) = live.connect(platform, 11).await;
+        live.settle(&[&other, &edited], 10).await;
+        // A merchant edits the platform while its webhooks are lost: only a reconcile can know.
+        edited.set_faults(Faults {
+            drop_webhooks: true,
+            ..Faults::default()
+        });
+        live.post_sim(
+            &edited,
+            "/_sim/adjust",
+            json!({ "sku": "MV-DVD", "quantity": 16 }),
         )
         .await;
-    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
-    assert_eq!(started.body["kind"], "full_reconcile");
-    let job_id = str_at(&started.body, "/id");
-    live.settle(&[&shopify, &woo], 16).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let job = loop {
-        let jobs = live
-            .app
-            .get(&format!("{}/jobs", live.base), Some(&live.owner))
-            .await;
-        let job = jobs
-            .body
-            .as_array()
-            .and_then(|all| all.iter().find(|j| j["id"] == job_id.as_str()).cloned());
-        match job {
-            Some(job) if job["status"] != "running" => break job,
-            _ if tokio::time::Instant::now() > deadline => {
-                panic!("the job did not finish: {}", jobs.text)
-            }
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
-    assert_eq!(job["status"], "done", "{job}");
-    assert_eq!(job["done"], 1, "{job}");
-    assert_eq!(job["total"], 1, "{job}");
-    assert_eq!(job["report"]["checked"], 1, "{job}");
-    assert_eq!(job["report"]["edits_applied"], 1, "{job}");
-    assert_eq!(live.on_hand().await, 16);
-    live.finish().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(live.stock(&other).await, 10, "nothing announced the edit");
+        let job = live.full_reconcile(&edited_id).await;
+        assert_eq!(job["status"], "done", "{platform}: {job}");
+        assert_eq!(job["done"], 1, "{platform}: {job}");
+        assert_eq!(job["total"], 1, "{platform}: {job}");
+        assert_eq!(job["report"]["checked"], 1, "{platform}: {job}");
+        assert_eq!(job["report"]["edits_applied"], 1, "{platform}: {job}");
+        live.settle(&[&other, &edited], 16).await;
+        assert_eq!(live.on_hand().await, 16);
+        live.finish().await;
+    }
 }
 
 impl Live {

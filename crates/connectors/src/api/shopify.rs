@@ -22,6 +22,9 @@ const PAGE: usize = 100;
 /// Orders per page: with up to 30 lines each, a page stays well under Shopify's single-query
 /// cost ceiling of 1000 points.
 const ORDERS_PAGE: usize = 5;
+/// Items per page of stock figures at every location: with up to 50 levels each (3 points a
+/// level), a page stays under the same ceiling. One location's figures come 100 a page.
+const ALL_LEVELS_PAGE: usize = 5;
 
 /// Shopify's API.
 pub struct ShopifyApi;
@@ -130,7 +133,12 @@ struct LevelsData {
 #[serde(rename_all = "camelCase")]
 struct InventoryItemNode {
     id: String,
-    inventory_levels: LevelNodes,
+    /// Every location's level, when no location is named.
+    #[serde(default)]
+    inventory_levels: Option<LevelNodes>,
+    /// The named location's level (absent where the item is not stocked there).
+    #[serde(default)]
+    inventory_level: Option<LevelNode>,
 }
 
 #[derive(Deserialize)]
@@ -294,16 +302,25 @@ impl Connector for ShopifyApi {
         location_id: Option<&str>,
         cursor: Option<String>,
     ) -> Result<Page<RemoteStock>, ConnectorError> {
-        let data: LevelsData = call(
-            session,
-            "query InventoryLevels($first: Int!, $after: String) { inventoryItems(first: $first, after: $after) { nodes { id inventoryLevels(first: 50) { nodes { location { id } quantities(names: [\"available\"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }",
-            json!({ "first": PAGE, "after": cursor }),
-        )
-        .await?;
+        let data: LevelsData = match location_id {
+            Some(location) => call(
+                session,
+                "query InventoryLevel($first: Int!, $after: String, $location: ID!) { inventoryItems(first: $first, after: $after) { nodes { id inventoryLevel(locationId: $location) { location { id } quantities(names: [\"available\"]) { name quantity } } } pageInfo { hasNextPage endCursor } } }",
+                json!({ "first": PAGE, "after": cursor, "location": gid("Location", location) }),
+            )
+            .await?,
+            None => call(
+                session,
+                "query InventoryLevels($first: Int!, $after: String) { inventoryItems(first: $first, after: $after) { nodes { id inventoryLevels(first: 50) { nodes { location { id } quantities(names: [\"available\"]) { name quantity } } } } pageInfo { hasNextPage endCursor } } }",
+                json!({ "first": ALL_LEVELS_PAGE, "after": cursor }),
+            )
+            .await?,
+        };
         let page = data.inventory_items;
         let mut items = Vec::new();
         for item in page.nodes {
-            for level in item.inventory_levels.nodes {
+            let levels = item.inventory_levels.map(|l| l.nodes).unwrap_or_default();
+            for level in levels.into_iter().chain(item.inventory_level) {
                 let location = numeric(&level.location.id);
                 if location_id.is_some_and(|wanted| wanted != location) {
                     continue;
