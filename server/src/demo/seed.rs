@@ -226,6 +226,13 @@ impl Shop {
         if sells_from.is_some() {
             api.post(&format!("/connections/{id}/listings/sync"), json!({}))
                 .await?;
+            // Read what the platform shows first: only the figures that differ are written
+            // then (Lightspeed allows one write per ten seconds).
+            api.post(
+                &format!("/connections/{id}/reconcile"),
+                json!({ "full": true }),
+            )
+            .await?;
         }
         Ok(())
     }
