@@ -232,14 +232,10 @@ pub fn demo_catalog(count: usize, currency: &str) -> Vec<SeedProduct> {
 }
 
 /// `twelve` (its last 12 digits) with the EAN-13 check digit appended.
-fn ean13(twelve: u64) -> String {
+pub fn ean13(twelve: u64) -> String {
     let digits = format!("{:012}", twelve % 1_000_000_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{digits}{}", (10 - sum % 10) % 10)
+    let check = concord_domain::barcode::check_digit(&digits);
+    format!("{digits}{check}")
 }
 
 #[cfg(test)]

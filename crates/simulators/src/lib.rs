@@ -88,7 +88,7 @@ mod stripe;
 mod woocommerce;
 
 pub use concord_connectors::Platform;
-pub use config::{RateLimit, SIMULATED, SeedProduct, SimConfig, demo_catalog};
+pub use config::{RateLimit, SIMULATED, SeedProduct, SimConfig, demo_catalog, ean13};
 pub use control::{
     AdjustRequest, ControlError, RefundOutcome, RefundRequest, SaleLine, SaleOutcome, SaleRequest,
     StockReport,

@@ -135,7 +135,7 @@ impl Shop {
             }
             out.push(SeedProduct::new(
                 extra.0,
-                catalog::ean13(501_234_599_000 + out.len() as u64),
+                concord_simulators::ean13(501_234_599_000 + out.len() as u64),
                 extra.1,
                 500,
                 "GBP",

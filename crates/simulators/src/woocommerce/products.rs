@@ -270,6 +270,78 @@ async fn get_product(
 /// A refused item: `(status, code, message)`.
 pub(super) type ItemError = (u16, &'static str, String);
 
+/// A batch request (`POST …/batch`): its body and its `create`, `update` and `delete` lists.
+pub(super) struct Batch {
+    /// The body, to tell an absent list from an empty one.
+    pub request: Map<String, Value>,
+    /// Items to create.
+    pub create: Vec<Value>,
+    /// Items to update.
+    pub update: Vec<Value>,
+    /// Ids to delete.
+    pub delete: Vec<Value>,
+}
+
+impl Batch {
+    /// Reads a batch, or gives WooCommerce's 413 when it holds more than a page of items.
+    pub(super) fn read(req: &HttpRequest, body: &[u8]) -> Result<Self, ItemError> {
+        let request = http::json_or_form(req, body);
+        let list = |name: &str| -> Vec<Value> {
+            request
+                .get(name)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (create, update, delete) = (list("create"), list("update"), list("delete"));
+        if create.len() + update.len() + delete.len() > MAX_PAGE {
+            return Err((
+                413,
+                "woocommerce_rest_request_entity_too_large",
+                format!("Unable to accept more than {MAX_PAGE} items for this request."),
+            ));
+        }
+        Ok(Self {
+            request,
+            create,
+            update,
+            delete,
+        })
+    }
+
+    /// Applies each `update` item to the product `resolve` names from its `id`, answering
+    /// each with the product as `render` shows it or with its error; returns the answers
+    /// and adds the changes and the count of items written.
+    pub(super) fn apply_updates(
+        &self,
+        core: &mut Core,
+        now: DateTime<Utc>,
+        resolve: impl Fn(&Core, i64) -> Result<u64, ItemError>,
+        render: impl Fn(&Core, &Product) -> Value,
+        changes: &mut Vec<Change>,
+        written: &mut usize,
+    ) -> Value {
+        let mut updated = Vec::new();
+        for item in &self.update {
+            let Some(fields) = item.as_object() else {
+                continue;
+            };
+            let raw_id = fields.get("id").and_then(integer).unwrap_or(0);
+            let result = resolve(core, raw_id)
+                .and_then(|p| apply_update(core, p, fields, now).map(|c| (p, c)));
+            match result {
+                Ok((p, more)) => {
+                    changes.extend(more);
+                    *written += 1;
+                    updated.push(core.product(p).map_or(Value::Null, |p| render(core, p)));
+                }
+                Err(e) => updated.push(json!({"id": raw_id, "error": item_error(&e)})),
+            }
+        }
+        Value::Array(updated)
+    }
+}
+
 pub(super) fn item_error((status, code, message): &ItemError) -> Value {
     json!({"code": code, "message": message, "data": {"status": status}})
 }
@@ -382,23 +454,11 @@ async fn batch(
     body: web::Bytes,
     req: HttpRequest,
 ) -> HttpResponse {
-    let request = http::json_or_form(&req, &body);
-    let list = |name: &str| -> Vec<Value> {
-        request
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+    let batch = match Batch::read(&req, &body) {
+        Ok(batch) => batch,
+        Err((status, code, message)) => return error(status, code, &message),
     };
-    let (create, update, delete) = (list("create"), list("update"), list("delete"));
-    let total = create.len() + update.len() + delete.len();
-    if total > MAX_PAGE {
-        return error(
-            413,
-            "woocommerce_rest_request_entity_too_large",
-            &format!("Unable to accept more than {MAX_PAGE} items for this request."),
-        );
-    }
+    let (request, create, delete) = (&batch.request, &batch.create, &batch.delete);
     let now = Utc::now();
     let currency = inner.config.currency.clone();
     let mut written = 0;
@@ -407,7 +467,7 @@ async fn batch(
         let mut answer = Map::new();
         if request.contains_key("create") {
             let mut created = Vec::new();
-            for item in &create {
+            for item in create {
                 let text = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
                 let price = item
                     .get("regular_price")
@@ -434,28 +494,16 @@ async fn batch(
             answer.insert("create".into(), Value::Array(created));
         }
         if request.contains_key("update") {
-            let mut updated = Vec::new();
-            for item in &update {
-                let Some(fields) = item.as_object() else {
-                    continue;
-                };
-                let raw_id = fields.get("id").and_then(integer).unwrap_or(0);
-                let result = u64::try_from(raw_id)
+            let resolve = |core: &Core, raw_id: i64| {
+                u64::try_from(raw_id)
                     .ok()
                     .and_then(parse_product_id)
                     .filter(|p| core.product(*p).is_some())
                     .ok_or((400, "woocommerce_rest_product_invalid_id", "Invalid ID.".to_owned()))
-                    .and_then(|p| apply_update(core, p, fields, now).map(|c| (p, c)));
-                match result {
-                    Ok((p, more)) => {
-                        changes.extend(more);
-                        written += 1;
-                        updated.push(core.product(p).map_or(Value::Null, |p| product_json(core, p, &woo)));
-                    }
-                    Err(e) => updated.push(json!({"id": raw_id, "error": item_error(&e)})),
-                }
-            }
-            answer.insert("update".into(), Value::Array(updated));
+            };
+            let render = |core: &Core, p: &Product| product_json(core, p, &woo);
+            let updated = batch.apply_updates(core, now, resolve, render, &mut changes, &mut written);
+            answer.insert("update".into(), updated);
         }
         if request.contains_key("delete") {
             let refused: Vec<Value> = delete

@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 
 use super::{
     WooCommerce, error,
-    listing::{MAX_PAGE, page_response, paging, path_id},
+    listing::{page_response, paging, path_id},
     parse_product_id, parse_variable_id, product_id,
-    products::{ItemError, apply_update, integer, item_error, slug, sold},
+    products::{Batch, ItemError, apply_update, item_error, slug, sold},
     time, variable_id,
 };
 use crate::{
@@ -309,22 +309,11 @@ async fn batch(
     body: web::Bytes,
     req: HttpRequest,
 ) -> HttpResponse {
-    let request = http::json_or_form(&req, &body);
-    let list = |name: &str| -> Vec<Value> {
-        request
-            .get(name)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+    let batch = match Batch::read(&req, &body) {
+        Ok(batch) => batch,
+        Err((status, code, message)) => return error(status, code, &message),
     };
-    let (create, update, delete) = (list("create"), list("update"), list("delete"));
-    if create.len() + update.len() + delete.len() > MAX_PAGE {
-        return error(
-            413,
-            "woocommerce_rest_request_entity_too_large",
-            &format!("Unable to accept more than {MAX_PAGE} items for this request."),
-        );
-    }
+    let (request, create, delete) = (&batch.request, &batch.create, &batch.delete);
     let now = Utc::now();
     let mut written = 0;
     let answer = inner.mutate(|core| {
@@ -350,32 +339,17 @@ async fn batch(
             let message = "The simulated store keeps the variations it was seeded with.";
             answer.insert(
                 "create".into(),
-                refused(&create, "woocommerce_rest_cannot_create", message),
+                refused(create, "woocommerce_rest_cannot_create", message),
             );
         }
         if request.contains_key("update") {
-            let mut updated = Vec::new();
-            for item in &update {
-                let Some(fields) = item.as_object() else {
-                    continue;
-                };
-                let raw_id = fields.get("id").and_then(integer).unwrap_or(0);
-                let result = variation_of(core, parent, raw_id)
-                    .ok_or_else(invalid_variation)
-                    .and_then(|p| apply_update(core, p, fields, now).map(|c| (p, c)));
-                match result {
-                    Ok((p, more)) => {
-                        changes.extend(more);
-                        written += 1;
-                        updated.push(
-                            core.product(p)
-                                .map_or(Value::Null, |p| variation(core, p, &woo.site_url)),
-                        );
-                    }
-                    Err(e) => updated.push(json!({"id": raw_id, "error": item_error(&e)})),
-                }
-            }
-            answer.insert("update".into(), Value::Array(updated));
+            let resolve = |core: &Core, raw_id: i64| {
+                variation_of(core, parent, raw_id).ok_or_else(invalid_variation)
+            };
+            let render = |core: &Core, p: &Product| variation(core, p, &woo.site_url);
+            let updated =
+                batch.apply_updates(core, now, resolve, render, &mut changes, &mut written);
+            answer.insert("update".into(), updated);
         }
         if request.contains_key("delete") {
             let message = "The simulated store keeps every variation.";
