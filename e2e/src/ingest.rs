@@ -19,14 +19,24 @@ use crate::scenarios::{START_STOCK, percentile_ms, round, settings, shop};
 /// SKUs the deliveries spread over.
 const SKUS: usize = 1000;
 
-/// Sends `events` deliveries with `concurrency` keep-alive connections; every tenth is sent
+/// Sends `events` deliveries with `concurrency` keep-alive connections, as fast as they are
+/// answered or, with a `rate`, on a schedule of that many per second; every tenth is sent
 /// twice (a redelivery) to check it is acknowledged but applied once.
 pub async fn ingest(
     database_url: Option<String>,
     redis_url: Option<String>,
     events: usize,
     concurrency: usize,
+    rate: Option<f64>,
 ) -> anyhow::Result<String> {
+    // The yardstick first, on its own: single-row inserts as PostgreSQL's pgbench commits them.
+    let yardstick = match database_url.clone() {
+        Some(url) if url.starts_with("postgres") => Some(
+            tokio::task::spawn_blocking(move || crate::pgbench::insert_tps(&url, concurrency))
+                .await?,
+        ),
+        _ => None,
+    };
     let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
     let settings = settings(redis_url, "redis_prefix = \"concord-bench\"")?;
     let state = AppState::build(settings, db.store.clone()).await?;
@@ -37,8 +47,14 @@ pub async fn ingest(
     let mut clients = Vec::new();
     for worker in 0..concurrency {
         let (connection, secret) = (connection.to_string(), secret.clone());
+        let share = Share {
+            worker,
+            workers: concurrency,
+            events,
+            schedule: rate.map(|per_s| (started, per_s)),
+        };
         clients.push(tokio::task::spawn_blocking(move || {
-            send_share(addr, &connection, &secret, worker, concurrency, events)
+            send_share(addr, &connection, &secret, share)
         }));
     }
     let mut latencies = Vec::with_capacity(events);
@@ -62,6 +78,9 @@ pub async fn ingest(
         "backend": if db.schema().is_some() { "postgres" } else { "sqlite" },
         "events": events,
         "concurrency": concurrency,
+        "rate_per_s": rate,
+        "pgbench_insert_tps": yardstick.as_ref().and_then(|y| y.as_ref().ok()).map(|tps| round(*tps)),
+        "pgbench_note": yardstick.and_then(Result::err),
         "events_per_s": round(latencies.len() as f64 / seconds),
         "p50_ms": percentile_ms(&latencies, 0.50),
         "p99_ms": percentile_ms(&latencies, 0.99),
@@ -114,20 +133,34 @@ async fn setup(state: &AppState) -> anyhow::Result<(ConnectionId, String)> {
     Ok((connection, secret))
 }
 
+/// One client's share of the deliveries: every `workers`-th from `worker` on.
+struct Share {
+    worker: usize,
+    workers: usize,
+    events: usize,
+    /// When the run started and the deliveries per second all clients send together; `None`
+    /// sends each as soon as the previous one is answered.
+    schedule: Option<(Instant, f64)>,
+}
+
 /// One client's share of the deliveries, over one keep-alive connection; returns each
-/// acknowledgement's latency.
+/// acknowledgement's latency. On a schedule, latency counts from when the delivery was due,
+/// so a slow answer that delays the next delivery is counted in full.
 fn send_share(
     addr: SocketAddr,
     connection: &str,
     secret: &str,
-    worker: usize,
-    workers: usize,
-    events: usize,
+    share: Share,
 ) -> anyhow::Result<Vec<Duration>> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     let mut latencies = Vec::new();
-    for n in (worker..events).step_by(workers) {
+    for n in (share.worker..share.events).step_by(share.workers) {
+        let due = share.schedule.map(|(started, per_s)| {
+            let due = started + Duration::from_secs_f64(n as f64 / per_s);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            due
+        });
         let body = json!({ "events": [{ "event_id": format!("e-{n}"), "occurred_at": "2026-11-28T09:00:00Z",
             "type": "stock_adjusted", "sku": crate::scenarios::sku_code(n % SKUS), "location": null, "delta": -1, "note": null }] })
         .to_string();
@@ -149,7 +182,7 @@ fn send_share(
                 "delivery {id} answered {status}"
             );
             if attempt == 0 {
-                latencies.push(sent.elapsed());
+                latencies.push(due.unwrap_or(sent).elapsed());
             }
         }
     }

@@ -3,8 +3,10 @@
 
 mod api;
 mod ingest;
+mod pgbench;
 mod reconcile;
 mod scenarios;
+mod sims;
 mod sync;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +53,10 @@ enum Scenario {
         /// Concurrent senders (keep-alive connections).
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// Deliveries per second, all senders together, on a fixed schedule; as fast as
+        /// answered if absent.
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Sales on simulated channels, timed until every other channel shows the new figure.
     Propagation {
@@ -85,8 +91,8 @@ enum Scenario {
         #[arg(long, default_value_t = 50)]
         skus: usize,
     },
-    /// A full reconcile of every channel in turn, with known discrepancies: wall time, peak
-    /// memory, discrepancies found against those made.
+    /// A full reconcile of every channel, with known discrepancies: wall time, peak memory,
+    /// discrepancies found against those made.
     Reconcile {
         /// Database; a temporary SQLite file if absent.
         #[arg(long)]
@@ -103,6 +109,16 @@ enum Scenario {
         /// Discrepancies to make (one SKU on one channel each), at most `--skus`.
         #[arg(long, default_value_t = 50)]
         discrepancies: usize,
+        /// Reconciles at once (0: the worker's default, 4 on PostgreSQL and 1 on SQLite).
+        #[arg(long, default_value_t = 0)]
+        concurrency: usize,
+    },
+    /// Runs simulators for another scenario's process (started by it; not a scenario).
+    #[command(hide = true)]
+    SimHost {
+        /// The simulators, as JSON.
+        #[arg(long)]
+        specs: String,
     },
     /// The inventory endpoint over HTTP: list and search p50/p95 latency.
     Api {
@@ -167,7 +183,17 @@ async fn main() -> anyhow::Result<()> {
             skus,
             channels,
             discrepancies,
-        } => reconcile::reconcile(database_url, redis_url, skus, channels, discrepancies).await?,
+            concurrency,
+        } => {
+            let size = reconcile::Size {
+                skus,
+                channels,
+                discrepancies,
+                concurrency,
+            };
+            reconcile::reconcile(database_url, redis_url, size).await?
+        }
+        Scenario::SimHost { specs } => return sims::host(&specs).await,
         Scenario::Api {
             database_url,
             skus,
@@ -178,7 +204,8 @@ async fn main() -> anyhow::Result<()> {
             redis_url,
             events,
             concurrency,
-        } => ingest::ingest(database_url, redis_url, events, concurrency).await?,
+            rate,
+        } => ingest::ingest(database_url, redis_url, events, concurrency, rate).await?,
     };
     println!("{line}");
     Ok(())

@@ -1,5 +1,6 @@
-//! The `reconcile` scenario: a full reconcile of every simulated channel of a catalog, one
-//! after another and timed end to end, with a known number of discrepancies for it to find.
+//! The `reconcile` scenario: a full reconcile of every simulated channel of a catalog, as
+//! many at once as the worker runs them, timed end to end, with a known number of
+//! discrepancies for it to find.
 
 use std::time::{Duration, Instant};
 
@@ -15,21 +16,45 @@ use crate::{
     sync::{Rig, Start},
 };
 
+/// The scenario's size.
+pub struct Size {
+    /// SKUs listed on every channel.
+    pub skus: usize,
+    /// Simulated channels.
+    pub channels: usize,
+    /// Discrepancies to make.
+    pub discrepancies: usize,
+    /// Reconciles at once (0: the worker's default for the database).
+    pub concurrency: usize,
+}
+
 /// Builds `skus` SKUs on `channels` simulated channels in sync, makes `discrepancies` of
 /// them differ (see [`lose_writes`]), then runs a full reconcile of every channel.
 pub async fn reconcile(
     database_url: Option<String>,
     redis_url: Option<String>,
-    skus: usize,
-    channels: usize,
-    discrepancies: usize,
+    size: Size,
 ) -> anyhow::Result<String> {
+    let Size {
+        skus,
+        channels,
+        discrepancies,
+        concurrency,
+    } = size;
     anyhow::ensure!(
         skus > 0 && channels > 0,
         "--skus and --channels must be positive"
     );
     let discrepancies = discrepancies.min(skus);
-    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Quiet).await?;
+    let rig = Rig::start(
+        database_url,
+        redis_url,
+        channels,
+        skus,
+        Start::Quiet,
+        &format!("reconcile_concurrency = {concurrency}"),
+    )
+    .await?;
     lose_writes(&rig, skus, discrepancies).await?;
     let targets: Vec<_> = rig
         .state
@@ -41,14 +66,13 @@ pub async fn reconcile(
         .collect();
     anyhow::ensure!(targets.len() == channels, "a channel is not connected");
 
-    // One after another, as the worker's schedule runs them: SQLite has one writer, and
-    // twenty reconciles at once outwait its lock.
+    // As the worker's schedule runs them: on PostgreSQL several at once, on SQLite (one
+    // writer) one after another.
     let started = Instant::now();
+    let runs = targets.into_iter().map(|c| (c, Depth::Full)).collect();
     let (mut found, mut checked) = (0, 0);
-    for access in &targets {
-        let job = reconcile::run(&rig.state, &rig.state.gate, access, Depth::Full, &|_| {})
-            .await
-            .map_err(|e| anyhow::anyhow!("reconcile: {e}"))?;
+    for (_, outcome) in reconcile::run_all(&rig.state, &rig.state.gate, runs).await {
+        let job = outcome.map_err(|e| anyhow::anyhow!("reconcile: {e}"))?;
         if let Some(error) = job.error {
             anyhow::bail!("a reconcile failed: {error}");
         }
@@ -62,6 +86,7 @@ pub async fn reconcile(
         "backend": if rig.db.schema().is_some() { "postgres" } else { "sqlite" },
         "skus": skus,
         "channels": channels,
+        "concurrency": rig.state.reconciles_at_once(),
         "wall_s": round(wall),
         "peak_rss_mb": peak_rss_mb(),
         "checked": checked,
@@ -102,7 +127,7 @@ async fn lose_writes(rig: &Rig, skus: usize, count: usize) -> anyhow::Result<()>
             delta: None,
             location: None,
         })
-        .map_err(|e| anyhow::anyhow!("the simulator refused the edit: {e:?}"))?;
+        .await?;
     }
     Ok(())
 }

@@ -12,18 +12,21 @@ use std::{
 use actix_web::HttpServer;
 use concord_connectors::{
     Platform,
-    api::{self, Credentials, Session},
+    api::{self, Session},
 };
 use concord_domain::{ConnectionId, availability::ChannelRules};
 use concord_server::{app::app, state::AppState, worker};
-use concord_simulators::{RateLimit, RunningSim, SaleRequest, SeedProduct, SimConfig, Simulator};
+use concord_simulators::SaleRequest;
 use concord_storage::{
     PushOutcome, RemoteListing, Scoped, TenantScope, test_support::TestDatabase,
 };
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::scenarios::{START_STOCK, percentile_ms, round, settings, shop, sku_code};
+use crate::{
+    scenarios::{START_STOCK, percentile_ms, round, settings, shop, sku_code},
+    sims::{Sim, SimHost, SimSpec},
+};
 
 /// Units each simulator starts with per SKU (Concord's figure is written over it).
 const SEEDED: i64 = 500;
@@ -39,6 +42,7 @@ pub(crate) enum Start {
     /// Simulators seeded with Concord's figures, recorded as written (as after the first
     /// sync), and their own rate limits lifted (Concord's request budget still paces its
     /// calls); no webhooks and no worker, so nothing changes but what the scenario does.
+    /// They run in a process of their own, so this one's memory is Concord's.
     Quiet,
 }
 
@@ -51,8 +55,9 @@ pub(crate) struct Rig {
     pub(crate) scope: TenantScope,
     stop: CancellationToken,
     /// Each simulator and the connection it is.
-    pub(crate) sims: Vec<(RunningSim, ConnectionId)>,
+    pub(crate) sims: Vec<(Sim, ConnectionId)>,
     server: actix_web::dev::ServerHandle,
+    _host: Option<SimHost>,
 }
 
 impl Rig {
@@ -62,6 +67,7 @@ impl Rig {
         channels: usize,
         skus: usize,
         start: Start,
+        extra_settings: &str,
     ) -> anyhow::Result<Self> {
         let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -70,7 +76,7 @@ impl Rig {
             redis_url,
             &format!(
                 "redis_prefix = \"concord-bench-{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
-                 poll_interval_secs = 3600"
+                 poll_interval_secs = 3600\n{extra_settings}"
             ),
         )?;
         let state = AppState::build(settings, db.store.clone()).await?;
@@ -83,27 +89,33 @@ impl Rig {
         let repos = state.store.scoped(&bench.scope);
         let warehouse = repos.locations().await?.remove(0).id;
         let platforms = [Platform::Shopify, Platform::Square, Platform::WooCommerce];
-        let mut sims = Vec::with_capacity(channels);
-        for n in 0..channels {
-            let platform = platforms[n % platforms.len()];
-            let mut config = SimConfig::new(platform);
-            let seeded = match start {
-                Start::Live => SEEDED,
-                Start::Quiet => START_STOCK,
-            };
-            config.seed = (0..skus)
-                .map(|i| {
-                    SeedProduct::new(sku_code(i), "", format!("Title {i}"), 1999, "USD", seeded)
-                })
-                .collect();
-            config.time_scale = 0.001;
-            if start == Start::Quiet {
-                config.rate_limit = Some(RateLimit {
-                    capacity: 1e9,
-                    per_second: 1e9,
-                });
+        let specs: Vec<SimSpec> = (0..channels)
+            .map(|n| SimSpec {
+                platform: platforms[n % platforms.len()].slug().to_owned(),
+                skus,
+                stock: match start {
+                    Start::Live => SEEDED,
+                    Start::Quiet => START_STOCK,
+                },
+                unlimited: start == Start::Quiet,
+            })
+            .collect();
+        let (host, started) = match start {
+            Start::Live => (
+                None,
+                specs
+                    .iter()
+                    .map(|spec| spec.start().map(Sim::Local))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            ),
+            Start::Quiet => {
+                let (host, sims) = SimHost::spawn(&specs).await?;
+                (Some(host), sims)
             }
-            let sim = Simulator::start(config)?;
+        };
+        let mut sims = Vec::with_capacity(channels);
+        for (n, sim) in started.into_iter().enumerate() {
+            let platform = sim.platform();
             let connection = repos
                 .create_connection(platform.slug().into(), format!("{platform} {n}"), "bench")
                 .await?;
@@ -116,11 +128,14 @@ impl Rig {
                 .await?;
             connect(&state, &repos, &sim, &connection.id).await?;
             match start {
-                Start::Live => sim.set_webhook_url(Some(format!(
-                    "http://127.0.0.1:{port}/webhooks/{}/{}",
-                    platform.slug(),
-                    connection.id
-                ))),
+                Start::Live => {
+                    sim.set_webhook_url(format!(
+                        "http://127.0.0.1:{port}/webhooks/{}/{}",
+                        platform.slug(),
+                        connection.id
+                    ))
+                    .await?
+                }
                 Start::Quiet => record_written(&repos, &connection.id).await?,
             }
             sims.push((sim, connection.id));
@@ -132,12 +147,15 @@ impl Rig {
             stop,
             sims,
             server,
+            _host: host,
         };
-        // Every channel first shows Concord's figure.
-        for i in 0..skus {
-            rig.wait_until(&sku_code(i), START_STOCK, None, Duration::from_secs(120))
-                .await
-                .ok_or_else(|| anyhow::anyhow!("the first pushes did not land"))?;
+        // Every live channel first shows Concord's figure (quiet ones were seeded with it).
+        if start == Start::Live {
+            for i in 0..skus {
+                rig.wait_until(&sku_code(i), START_STOCK, None, Duration::from_secs(120))
+                    .await
+                    .ok_or_else(|| anyhow::anyhow!("the first pushes did not land"))?;
+            }
         }
         Ok(rig)
     }
@@ -152,14 +170,13 @@ impl Rig {
     ) -> Option<Instant> {
         let deadline = Instant::now() + limit;
         loop {
-            let all = self
-                .sims
-                .iter()
-                .enumerate()
-                .filter(|(n, _)| Some(*n) != except)
-                .all(|(_, (sim, _))| {
-                    sim.stock(sku, None).ok().map(|s| s.quantity) == Some(expected)
-                });
+            let mut all = true;
+            for (n, (sim, _)) in self.sims.iter().enumerate() {
+                if Some(n) != except && sim.stock(sku).await != Some(expected) {
+                    all = false;
+                    break;
+                }
+            }
             if all {
                 return Some(Instant::now());
             }
@@ -201,21 +218,11 @@ async fn record_written(repos: &Scoped<'_>, connection: &ConnectionId) -> anyhow
 async fn connect(
     state: &AppState,
     repos: &Scoped<'_>,
-    sim: &RunningSim,
+    sim: &Sim,
     connection: &ConnectionId,
 ) -> anyhow::Result<()> {
     let platform = sim.platform();
-    let credentials = match platform {
-        Platform::WooCommerce => Credentials {
-            api_key: Some(sim.config().client_id.clone()),
-            api_secret: Some(sim.config().client_secret.clone()),
-            ..Credentials::default()
-        },
-        _ => Credentials {
-            access_token: Some(sim.access_token().to_owned()),
-            ..Credentials::default()
-        },
-    };
+    let credentials = sim.credentials();
     let connector = api::connector(platform).ok_or_else(|| anyhow::anyhow!("no connector"))?;
     let session = Session {
         base_url: sim.base_url(),
@@ -250,7 +257,7 @@ async fn connect(
             connection,
             sim.base_url().to_owned(),
             state.secrets.seal(&serde_json::to_string(&credentials)?)?,
-            Some(state.secrets.seal(&sim.config().webhook_secret)?),
+            Some(state.secrets.seal(&sim.webhook_secret())?),
             "bench",
         )
         .await?;
@@ -292,7 +299,7 @@ pub async fn propagation(
     sales: usize,
 ) -> anyhow::Result<String> {
     let skus = 10;
-    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live).await?;
+    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live, "").await?;
     let mut figures = vec![START_STOCK; skus];
     let mut latencies = Vec::with_capacity(sales);
     let mut by_source: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
@@ -308,7 +315,7 @@ pub async fn propagation(
                 quantity: Some(1),
                 ..SaleRequest::default()
             })
-            .map_err(|e| anyhow::anyhow!("sale refused: {e:?}"))?;
+            .await?;
         figures[sku] -= 1;
         match rig
             .wait_until(&code, figures[sku], Some(channel), PROPAGATION_LIMIT)
@@ -360,8 +367,11 @@ pub async fn efficiency(
     sales: usize,
     skus: usize,
 ) -> anyhow::Result<String> {
-    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live).await?;
-    let before: Vec<_> = rig.sims.iter().map(|(sim, _)| sim.stats()).collect();
+    let rig = Rig::start(database_url, redis_url, channels, skus, Start::Live, "").await?;
+    let mut before = Vec::with_capacity(rig.sims.len());
+    for (sim, _) in &rig.sims {
+        before.push(sim.stats().await?);
+    }
     let mut figures = vec![START_STOCK; skus];
     let started = Instant::now();
     for n in 0..sales {
@@ -373,7 +383,7 @@ pub async fn efficiency(
                 quantity: Some(1),
                 ..SaleRequest::default()
             })
-            .map_err(|e| anyhow::anyhow!("sale refused: {e:?}"))?;
+            .await?;
         figures[sku] -= 1;
     }
     let mut settled = true;
@@ -387,7 +397,7 @@ pub async fn efficiency(
     let changed = figures.iter().filter(|f| **f != START_STOCK).count() as u64;
     let (mut calls, mut items, mut throttled, mut minimum_calls) = (0, 0, 0, 0);
     for ((sim, _), was) in rig.sims.iter().zip(&before).skip(1) {
-        let now = sim.stats();
+        let now = sim.stats().await?;
         calls += now.writes - was.writes;
         items += now.items_written - was.items_written;
         throttled += now.throttled - was.throttled;

@@ -63,6 +63,7 @@ struct Raw {
     session_ttl_hours: i64,
     invitation_ttl_hours: i64,
     poll_interval_secs: u64,
+    reconcile_concurrency: usize,
     #[serde(default)]
     oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -131,6 +132,9 @@ pub struct Settings {
     pub invitation_ttl_hours: i64,
     /// How often each connection's platform is polled for order changes.
     pub poll_interval_secs: u64,
+    /// Scheduled reconciles run at once (each connection keeps its own request budget);
+    /// 0 means 4 on PostgreSQL and 1 on the embedded SQLite file, which has one writer.
+    pub reconcile_concurrency: usize,
     /// Concord's app registration per platform slug, for connecting accounts by OAuth.
     pub oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -283,6 +287,7 @@ impl Settings {
             session_ttl_hours: raw.session_ttl_hours,
             invitation_ttl_hours: raw.invitation_ttl_hours,
             poll_interval_secs: raw.poll_interval_secs,
+            reconcile_concurrency: raw.reconcile_concurrency,
             oauth_apps: raw.oauth_apps,
             data_dir: raw.data_dir,
         })

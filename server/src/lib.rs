@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod files;
+pub mod intake;
 pub mod live;
 pub mod metrics;
 pub mod reconcile_cli;

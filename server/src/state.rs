@@ -3,12 +3,12 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use concord_storage::Store;
+use concord_storage::{Backend, Store};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
-    auth::rate_limit::LoginLimiter, config::Settings, live::LiveHub, metrics::Metrics,
-    secret_box::SecretBox, sync::RateGate,
+    auth::rate_limit::LoginLimiter, config::Settings, intake::IntakeQueue, live::LiveHub,
+    metrics::Metrics, secret_box::SecretBox, sync::RateGate,
 };
 
 /// Shared application state, cheap to clone.
@@ -32,10 +32,13 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Every connection's request budget, shared by everything that calls platforms.
     pub gate: RateGate,
+    /// Webhook deliveries stored in group commits.
+    pub intake: IntakeQueue,
 }
 
 impl AppState {
-    /// Connects to Redis if configured and assembles the state.
+    /// Connects to Redis if configured and assembles the state; the intake's writers start
+    /// on the current runtime.
     pub async fn build(settings: Settings, store: Store) -> anyhow::Result<Self> {
         let window = Duration::from_secs(settings.login_window_secs);
         let (redis, live) = match &settings.redis_url {
@@ -77,7 +80,12 @@ impl AppState {
             Some(conn) => RateGate::redis(conn.clone(), &settings.redis_prefix),
             None => RateGate::in_memory(),
         };
+        let writers = match store.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
         Ok(Self {
+            intake: IntakeQueue::start(store.clone(), writers),
             live,
             secrets,
             store,
@@ -92,5 +100,15 @@ impl AppState {
                 .build()
                 .context("cannot build the HTTP client")?,
         })
+    }
+
+    /// How many scheduled reconciles run at once: as configured, else 4 on PostgreSQL and
+    /// 1 on SQLite (one writer).
+    pub fn reconciles_at_once(&self) -> usize {
+        match (self.settings.reconcile_concurrency, self.store.backend()) {
+            (0, Backend::Sqlite) => 1,
+            (0, Backend::Postgres) => 4,
+            (n, _) => n,
+        }
     }
 }

@@ -7,8 +7,8 @@ use concord_domain::{ConnectionId, Role};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, TryInsertResult,
+    sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
@@ -258,39 +258,53 @@ impl Scoped<'_> {
         Ok(())
     }
 
-    /// Keeps a delivery for processing; `false` when this delivery id was already received
-    /// (a redelivery, acknowledged and not processed again). An unverified delivery (from a
+    /// Keeps deliveries for processing, in one transaction (one commit for all: the intake
+    /// groups the deliveries arriving together); for each, in order, whether it is new
+    /// (`false`: this delivery id was already received, or comes twice in `deliveries` — a
+    /// redelivery, acknowledged and not processed again). An unverified delivery (from a
     /// platform that does not sign) is only a hint: the worker fetches what it names.
-    pub async fn store_inbound(&self, delivery: NewInbound<'_>) -> Result<bool> {
-        let txn = self.begin_write().await?;
+    pub async fn store_inbound_many(&self, deliveries: Vec<NewInbound<'_>>) -> Result<Vec<bool>> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<(String, String)> = deliveries
+            .iter()
+            .map(|d| (d.connection_id.to_string(), d.external_id.to_owned()))
+            .collect();
         let at = now();
-        let inserted = inbound_event::Entity::insert(inbound_event::ActiveModel {
+        let rows = deliveries.into_iter().map(|d| inbound_event::ActiveModel {
             id: Default::default(),
             tenant_id: Set(self.tenant_id().to_string()),
-            connection_id: Set(delivery.connection_id.to_string()),
-            external_id: Set(delivery.external_id.to_owned()),
-            body: Set(delivery.body),
-            headers: Set(Some(delivery.headers)),
-            verified: Set(delivery.verified),
+            connection_id: Set(d.connection_id.to_string()),
+            external_id: Set(d.external_id.to_owned()),
+            body: Set(d.body),
+            headers: Set(Some(d.headers)),
+            verified: Set(d.verified),
             status: Set("pending".to_owned()),
             attempts: Set(0),
             next_attempt_at: Set(at),
             last_error: Set(None),
             received_at: Set(at),
             processed_at: Set(None),
-        })
-        .on_conflict(
-            OnConflict::columns([
+        });
+        let txn = self.begin_write().await?;
+        let inserted = inbound_event::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
                 inbound_event::Column::ConnectionId,
                 inbound_event::Column::ExternalId,
             ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+            .exec_with_returning_many(&txn)
+            .await?;
         txn.commit().await?;
-        Ok(inserted > 0)
+        let mut fresh: std::collections::HashSet<(String, String)> = match inserted {
+            TryInsertResult::Inserted(models) => models
+                .into_iter()
+                .map(|m| (m.connection_id, m.external_id))
+                .collect(),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => Default::default(),
+        };
+        // The first copy of a key is the one stored; any later copy is a redelivery.
+        Ok(keys.into_iter().map(|key| fresh.remove(&key)).collect())
     }
 
     /// Stored deliveries, newest first, optionally only those in `status`.

@@ -10,7 +10,7 @@ use concord_domain::{ConnectionId, SkuId};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::{Expr, OnConflict},
+    sea_query::{CaseStatement, Expr, OnConflict},
 };
 
 use crate::{
@@ -154,6 +154,7 @@ impl Scoped<'_> {
             }
         }
         let shared = |key: String| carriers.get(&key).is_some_and(|v| v.len() > 1);
+        let mut matches: Vec<(i64, &str, &str)> = Vec::new();
         for l in &listings {
             if l.sku_id.is_some() {
                 report.already += 1;
@@ -182,12 +183,28 @@ impl Scoped<'_> {
             } else {
                 report.by_barcode += 1;
             }
-            listing::Entity::update_many()
-                .col_expr(listing::Column::SkuId, Expr::value(sku_id))
-                .col_expr(listing::Column::MatchedBy, Expr::value(how))
-                .filter(listing::Column::Id.eq(l.id))
-                .exec(&txn)
-                .await?;
+            matches.push((l.id, sku_id, how));
+        }
+        // A few statements for a whole catalog, not one per listing.
+        for how in ["sku", "barcode"] {
+            let found: Vec<(i64, &str)> = matches
+                .iter()
+                .filter(|m| m.2 == how)
+                .map(|m| (m.0, m.1))
+                .collect();
+            for chunk in found.chunks(CHUNK) {
+                let sku_of = chunk
+                    .iter()
+                    .fold(CaseStatement::new(), |case, (id, sku_id)| {
+                        case.case(listing::Column::Id.eq(*id), Expr::val(*sku_id))
+                    });
+                listing::Entity::update_many()
+                    .col_expr(listing::Column::SkuId, sku_of.into())
+                    .col_expr(listing::Column::MatchedBy, Expr::value(how))
+                    .filter(listing::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                    .exec(&txn)
+                    .await?;
+            }
         }
         report.collisions = carriers.into_iter().filter(|(_, v)| v.len() > 1).collect();
         // Offers of newly matched SKUs are written on the next push pass.

@@ -17,7 +17,11 @@ use crate::{
     entity::{availability, connection, connection_location, listing, sku},
     error::Result,
     now,
+    stock_report::{StockReport, recent_writes},
 };
+
+/// Most SKUs settled per statement.
+const SETTLE_CHUNK: usize = 500;
 
 /// Longest write log kept per offer (recent `value:time,` entries, newest first).
 const WRITE_LOG_CHARS: i32 = 200;
@@ -176,62 +180,72 @@ impl Scoped<'_> {
         connection_id: &ConnectionId,
         outcomes: Vec<(SkuId, PushOutcome)>,
     ) -> Result<()> {
+        // SKUs with the same outcome (often the same figure) are settled in one statement.
+        let mut alike: Vec<(PushOutcome, Vec<String>)> = Vec::new();
+        for (sku_id, outcome) in outcomes {
+            match alike.iter_mut().find(|(o, _)| *o == outcome) {
+                Some((_, skus)) => skus.push(sku_id.to_string()),
+                None => alike.push((outcome, vec![sku_id.to_string()])),
+            }
+        }
         let txn = self.begin_write().await?;
         let at = now();
-        for (sku_id, outcome) in outcomes {
-            let update = availability::Entity::update_many()
-                .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
-                .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
-                .filter(availability::Column::SkuId.eq(sku_id.as_str()));
-            let update = match outcome {
-                PushOutcome::Written(value) => update
-                    .col_expr(
-                        availability::Column::RecentPushes,
-                        Func::cust("substr")
-                            .arg(Expr::val(format!("{value}:{},", at.timestamp())).binary(
-                                BinOper::Custom("||"),
-                                Func::coalesce([
-                                    Expr::col(availability::Column::RecentPushes),
-                                    Expr::val(""),
-                                ]),
-                            ))
-                            .arg(1)
-                            .arg(WRITE_LOG_CHARS)
-                            .into(),
-                    )
-                    .col_expr(availability::Column::Pushed, Expr::value(value))
-                    .col_expr(availability::Column::PushedAt, Expr::value(at))
-                    .col_expr(availability::Column::Reported, Expr::value(value))
-                    .col_expr(availability::Column::ReportedAt, Expr::value(at))
-                    .col_expr(
-                        availability::Column::PushDue,
-                        Expr::col(availability::Column::Available).ne(value),
-                    )
-                    .col_expr(availability::Column::PushAttempts, Expr::value(0))
-                    .col_expr(
-                        availability::Column::PushAfter,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    )
-                    .col_expr(
-                        availability::Column::PushError,
-                        Expr::value(Option::<String>::None),
-                    ),
-                PushOutcome::Retry { error, at } => update
-                    .col_expr(
-                        availability::Column::PushAttempts,
-                        Expr::col(availability::Column::PushAttempts).add(1),
-                    )
-                    .col_expr(availability::Column::PushAfter, Expr::value(at))
-                    .col_expr(availability::Column::PushError, Expr::value(error)),
-                PushOutcome::Failed { error } => update
-                    .col_expr(availability::Column::PushDue, Expr::value(false))
-                    .col_expr(
-                        availability::Column::PushAttempts,
-                        Expr::col(availability::Column::PushAttempts).add(1),
-                    )
-                    .col_expr(availability::Column::PushError, Expr::value(error)),
-            };
-            update.exec(&txn).await?;
+        for (outcome, skus) in alike {
+            for chunk in skus.chunks(SETTLE_CHUNK) {
+                let update = availability::Entity::update_many()
+                    .filter(availability::Column::TenantId.eq(self.tenant_id().as_str()))
+                    .filter(availability::Column::ConnectionId.eq(connection_id.as_str()))
+                    .filter(availability::Column::SkuId.is_in(chunk.iter().map(String::as_str)));
+                let update = match outcome.clone() {
+                    PushOutcome::Written(value) => update
+                        .col_expr(
+                            availability::Column::RecentPushes,
+                            Func::cust("substr")
+                                .arg(Expr::val(format!("{value}:{},", at.timestamp())).binary(
+                                    BinOper::Custom("||"),
+                                    Func::coalesce([
+                                        Expr::col(availability::Column::RecentPushes),
+                                        Expr::val(""),
+                                    ]),
+                                ))
+                                .arg(1)
+                                .arg(WRITE_LOG_CHARS)
+                                .into(),
+                        )
+                        .col_expr(availability::Column::Pushed, Expr::value(value))
+                        .col_expr(availability::Column::PushedAt, Expr::value(at))
+                        .col_expr(availability::Column::Reported, Expr::value(value))
+                        .col_expr(availability::Column::ReportedAt, Expr::value(at))
+                        .col_expr(
+                            availability::Column::PushDue,
+                            Expr::col(availability::Column::Available).ne(value),
+                        )
+                        .col_expr(availability::Column::PushAttempts, Expr::value(0))
+                        .col_expr(
+                            availability::Column::PushAfter,
+                            Expr::value(Option::<DateTime<Utc>>::None),
+                        )
+                        .col_expr(
+                            availability::Column::PushError,
+                            Expr::value(Option::<String>::None),
+                        ),
+                    PushOutcome::Retry { error, at } => update
+                        .col_expr(
+                            availability::Column::PushAttempts,
+                            Expr::col(availability::Column::PushAttempts).add(1),
+                        )
+                        .col_expr(availability::Column::PushAfter, Expr::value(at))
+                        .col_expr(availability::Column::PushError, Expr::value(error)),
+                    PushOutcome::Failed { error } => update
+                        .col_expr(availability::Column::PushDue, Expr::value(false))
+                        .col_expr(
+                            availability::Column::PushAttempts,
+                            Expr::col(availability::Column::PushAttempts).add(1),
+                        )
+                        .col_expr(availability::Column::PushError, Expr::value(error)),
+                };
+                update.exec(&txn).await?;
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -378,6 +392,22 @@ pub struct ListedOffer {
     pub available: i64,
     /// What Concord last wrote.
     pub pushed: Option<i64>,
+    /// The platform's figure as last recorded.
+    reported: Option<i64>,
+    /// The figures written lately, newest first (for telling echoes apart).
+    written: Vec<i64>,
+}
+
+impl ListedOffer {
+    /// Whether the platform showing `figure` is news to Concord: neither the echo of a
+    /// write nor the figure already recorded. Only news needs applying to the ledger; a
+    /// figure that is not news still counts as a discrepancy when it differs from the offer.
+    pub fn is_news(&self, figure: i64) -> bool {
+        !matches!(
+            StockReport::judge(&self.written, self.pushed, self.reported, figure),
+            StockReport::Echo | StockReport::Expected
+        )
+    }
 }
 
 impl Scoped<'_> {
@@ -418,6 +448,7 @@ impl Scoped<'_> {
             .into_iter()
             .map(|a| (a.sku_id.clone(), a))
             .collect();
+        let at = now().timestamp();
         let mut out = std::collections::HashMap::new();
         for l in listings {
             let Some(sku_id) = l.sku_id else { continue };
@@ -431,6 +462,8 @@ impl Scoped<'_> {
                     sku_code: code.clone(),
                     available: offer.available,
                     pushed: offer.pushed,
+                    reported: offer.reported,
+                    written: recent_writes(offer.recent_pushes.as_deref(), at),
                 },
             );
         }
@@ -444,6 +477,9 @@ impl Scoped<'_> {
         connection_id: &ConnectionId,
         shown: &[(SkuId, i64)],
     ) -> Result<()> {
+        if shown.is_empty() {
+            return Ok(());
+        }
         let txn = self.begin_write().await?;
         let at = now();
         for (sku_id, figure) in shown {

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use concord_connectors::{Delivery, Keys, Platform, Rejection, standard_webhooks};
 use concord_domain::{ConnectionId, Permission};
-use concord_storage::{InboundRecord, NewInbound, StorageError};
+use concord_storage::{InboundRecord, StorageError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     auth::TenantAccess,
     error::{ApiError, ApiResult, ErrorBody},
+    intake::Received,
     routes::path_id,
     state::AppState,
 };
@@ -85,16 +86,17 @@ pub async fn intake(
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     let external_id = concord_connectors::event_id(platform, &delivery);
     let fresh = state
-        .store
-        .scoped(&target.scope)
-        .store_inbound(NewInbound {
-            connection_id: &connection_id,
-            external_id: &external_id,
+        .intake
+        .store(Received {
+            scope: target.scope,
+            connection_id: connection_id.clone(),
+            external_id,
             body: text,
             headers: serde_json::to_string(&headers).map_err(ApiError::internal)?,
             verified,
         })
-        .await?;
+        .await
+        .map_err(ApiError::internal)?;
     state.metrics.count_delivery(platform.slug(), fresh);
     Ok(if fresh {
         HttpResponse::Accepted().json(json!({ "accepted": true }))

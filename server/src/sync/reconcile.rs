@@ -217,6 +217,8 @@ async fn reconcile(
             .offers_of_items(&access.connection_id, &items)
             .await
             .map_err(|e| e.to_string())?;
+        // Only news reaches the ledger: an echo of Concord's write, or the figure already
+        // recorded, changes nothing there (most of a healthy catalog).
         let mut events = Vec::new();
         for figure in &page.items {
             match before.get(&figure.external_item_id) {
@@ -226,7 +228,7 @@ async fn reconcile(
                         .entry("not matched to a SKU".into())
                         .or_default() += 1
                 }
-                Some(offer) => events.push(InboundEvent {
+                Some(offer) if offer.is_news(figure.quantity) => events.push(InboundEvent {
                     event_id: format!("{job_id}:{}", figure.external_item_id),
                     occurred_at: Utc::now(),
                     event: CommerceEvent::StockLevelReported {
@@ -235,21 +237,26 @@ async fn reconcile(
                         quantity: figure.quantity,
                     },
                 }),
+                Some(_) => {}
             }
         }
-        let applied = repos
-            .apply_events(&access.connection_id, &events)
-            .await
-            .map_err(|e| e.to_string())?;
-        report.edits_applied += applied.iter().filter(|a| a.movements > 0).count();
-        state
-            .live
-            .applied(access.scope.tenant_id().as_str(), &applied)
-            .await;
-        let after = repos
-            .offers_of_items(&access.connection_id, &items)
-            .await
-            .map_err(|e| e.to_string())?;
+        let after = if events.is_empty() {
+            before
+        } else {
+            let applied = repos
+                .apply_events(&access.connection_id, &events)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.edits_applied += applied.iter().filter(|a| a.movements > 0).count();
+            state
+                .live
+                .applied(access.scope.tenant_id().as_str(), &applied)
+                .await;
+            repos
+                .offers_of_items(&access.connection_id, &items)
+                .await
+                .map_err(|e| e.to_string())?
+        };
         let mut repair = Vec::new();
         for figure in &page.items {
             if let Some(offer) = after.get(&figure.external_item_id) {
@@ -318,7 +325,8 @@ async fn publish(state: &AppState, access: &ConnectionAccess, job: &Job) {
         .await;
 }
 
-/// Runs the reconciles that are due by each tenant's schedule; returns how many ran.
+/// Runs the reconciles that are due by each tenant's schedule, as many at once as the
+/// settings allow; returns how many ran.
 pub async fn scheduled_pass(state: &AppState, gate: &RateGate) -> usize {
     let callable = match state.store.callable_connections().await {
         Ok(callable) => callable,
@@ -327,25 +335,44 @@ pub async fn scheduled_pass(state: &AppState, gate: &RateGate) -> usize {
             return 0;
         }
     };
-    let mut ran = 0;
-    for access in &callable {
-        match due_depth(state, &access.connection_id, access).await {
-            Ok(Some(depth)) => {
-                match run(state, gate, access, depth, &|_| {}).await {
-                    Ok(job) => {
-                        tracing::info!(job_id = %job.id, kind = depth.kind(), found = job.found, "reconcile finished")
-                    }
-                    Err(error) => {
-                        tracing::warn!(connection_id = %access.connection_id, %error, "reconcile failed")
-                    }
-                }
-                ran += 1;
-            }
+    let mut due = Vec::new();
+    for access in callable {
+        match due_depth(state, &access.connection_id, &access).await {
+            Ok(Some(depth)) => due.push((access, depth)),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "cannot read the reconcile schedule"),
         }
     }
+    let ran = due.len();
+    for (access, outcome) in run_all(state, gate, due).await {
+        match outcome {
+            Ok(job) => {
+                tracing::info!(job_id = %job.id, kind = %job.kind, found = job.found, "reconcile finished")
+            }
+            Err(error) => {
+                tracing::warn!(connection_id = %access.connection_id, %error, "reconcile failed")
+            }
+        }
+    }
     ran
+}
+
+/// Runs a reconcile of each connection, [`AppState::reconciles_at_once`] at a time; each
+/// connection's calls stay within its own request budget. Returns each outcome.
+pub async fn run_all(
+    state: &AppState,
+    gate: &RateGate,
+    runs: Vec<(ConnectionAccess, Depth)>,
+) -> Vec<(ConnectionAccess, Result<Job, String>)> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(runs)
+        .map(|(access, depth)| async move {
+            let outcome = run(state, gate, &access, depth, &|_| {}).await;
+            (access, outcome)
+        })
+        .buffer_unordered(state.reconciles_at_once())
+        .collect()
+        .await
 }
 
 /// The reconcile due now on a connection, if any: a full one first.

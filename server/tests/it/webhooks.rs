@@ -397,6 +397,46 @@ async fn a_delivery_taken_by_a_worker_that_dies_is_taken_again_and_applied_once(
 }
 
 #[actix_web::test]
+async fn deliveries_arriving_together_are_each_stored_once_and_applied_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@burst.test", "Burst").await;
+    let s = Stocked::create(&app, &owner).await;
+    let c = custom_connection(&app, &owner, &s).await;
+    let now = chrono::Utc::now().timestamp();
+    let bodies: Vec<(String, Vec<u8>)> = (0..8)
+        .map(|n| {
+            let body = json!({ "events": [{ "event_id": format!("burst-{n}"), "occurred_at": "2026-11-28T09:00:00Z",
+                "type": "stock_adjusted", "sku": "MV-DVD", "location": null, "delta": -1, "note": null }] });
+            (format!("msg_burst_{n}"), body.to_string().into_bytes())
+        })
+        .collect();
+    // Every delivery twice, all at once: some copies land in the same commit.
+    let replies = futures_util::future::join_all(
+        bodies
+            .iter()
+            .chain(bodies.iter())
+            .map(|(id, body)| deliver(&app, &c, id, body, &c.secret, now)),
+    )
+    .await;
+    let accepted = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::ACCEPTED)
+        .count();
+    let duplicates = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK && r.body["duplicate"] == true)
+        .count();
+    assert_eq!((accepted, duplicates), (8, 8), "one copy of each is new");
+    while worker::process_inbound(&app.state).await > 0 {}
+    assert_eq!(
+        on_hand(&app, &owner, &s).await,
+        2,
+        "10 received, 8 sold once"
+    );
+    app.cleanup().await;
+}
+
+#[actix_web::test]
 async fn rotating_the_encryption_key_reseals_stored_secrets() {
     let app = TestApp::spawn().await;
     let owner = app.signup("owner@rotate.test", "Rotate").await;
