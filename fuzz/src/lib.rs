@@ -10,8 +10,9 @@
 use std::borrow::Cow;
 
 use concord_connectors::{
-    Delivery, Keys, Platform,
+    Delivery, Keys, Platform, Rejection,
     schemes::{self, jwt},
+    sign, verify,
 };
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 
@@ -322,6 +323,23 @@ impl<'a> Case<'a> {
                 .iter()
                 .any(|signature| signature.eq_ignore_ascii_case(name))
         })
+    }
+
+    /// `platform`'s verdict on this case: on the body and headers as given, or in signed cases
+    /// on the body signed the way the platform signs it (none when it cannot be signed with
+    /// these keys, e.g. a platform that needs the URL and the case has none).
+    pub fn verdict(&self, platform: Platform) -> Option<Result<(), Rejection>> {
+        let keys = self.keys(platform);
+        if !self.signed {
+            let body = self.body_for(platform);
+            let delivery = self.delivery(&body, &self.headers);
+            return Some(verify(platform, &delivery, &keys, self.now));
+        }
+        let body = self.signed_body(platform)?;
+        let mut headers = sign(platform, &body, &keys, self.url.as_deref(), self.now).ok()?;
+        headers.extend(self.context_headers().cloned());
+        let delivery = self.delivery(&body, &headers);
+        Some(verify(platform, &delivery, &keys, self.now))
     }
 
     /// A delivery of `body` with `headers`, to this case's URL.
