@@ -14,7 +14,7 @@ use concord_connectors::{
     schemes::{self, jwt},
     sign, verify,
 };
-use libfuzzer_sys::arbitrary::{Result, Unstructured};
+use libfuzzer_sys::arbitrary::{self, Unstructured};
 
 /// Separates the body from the specification in an input.
 pub const SEPARATOR: &[u8] = b"\0\0";
@@ -200,7 +200,7 @@ impl<'a> Case<'a> {
     }
 
     /// A body with the specification the fuzzer wrote after it.
-    fn specified(body: &'a [u8], u: &mut Unstructured<'_>) -> Result<Self> {
+    fn specified(body: &'a [u8], u: &mut Unstructured<'_>) -> arbitrary::Result<Self> {
         let platform = *u.choose(&Platform::ALL)?;
         let signed = u.arbitrary::<bool>()?;
         let secret = match u.int_in_range(0..=3u8)? {
