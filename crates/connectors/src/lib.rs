@@ -28,10 +28,12 @@ pub fn verify(
 }
 
 /// The id that makes a delivery unique per connection: the platform's event id, or where it
-/// gives none, a hash of the body.
+/// gives none (or one with a NUL character, which a database text column cannot hold), a
+/// hash of the body.
 pub fn event_id(platform: Platform, delivery: &Delivery<'_>) -> String {
     platforms::inbound(platform)
         .event_id(delivery)
+        .filter(|id| !id.contains('\0'))
         .unwrap_or_else(|| format!("sha256:{}", content_id(delivery.body)))
 }
 
@@ -55,4 +57,28 @@ pub fn sign(
 pub fn content_id(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_with_a_nul_fall_back_to_the_body_hash() {
+        let body = br#"{"NotificationMetadata": {"NotificationId": "n-\u0000-1"}}"#;
+        let delivery = Delivery {
+            body,
+            headers: &[],
+            url: None,
+        };
+        assert_eq!(
+            event_id(Platform::Amazon, &delivery),
+            format!("sha256:{}", content_id(body))
+        );
+        let body = br#"{"NotificationMetadata": {"NotificationId": "n-1"}}"#;
+        assert_eq!(
+            event_id(Platform::Amazon, &Delivery { body, ..delivery }),
+            "n-1"
+        );
+    }
 }

@@ -84,6 +84,10 @@ pub async fn intake(
         };
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    // No JSON or form body holds a raw NUL, and a database text column cannot store one.
+    if text.contains('\0') {
+        return Err(ApiError::bad_request("the body contains a NUL character"));
+    }
     let external_id = concord_connectors::event_id(platform, &delivery);
     let fresh = state
         .intake

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use concord_connectors::{
     Platform,
     api::{self, Connector, ConnectorError, Session, StockWrite, WriteResult},
@@ -22,6 +22,9 @@ const BATCHES_PER_PASS: usize = 4;
 const COMPARE_ATTEMPTS: i32 = 2;
 /// Failed attempts after which an offer is left as a discrepancy.
 const MAX_ATTEMPTS: i32 = 10;
+/// The longest a platform's answer defers a write: as long as the rate gate pauses
+/// (`u32::MAX` ms, about 49 days). A longer `Retry-After` is not taken literally.
+const MAX_WAIT: Duration = Duration::from_millis(u32::MAX as u64);
 
 /// One pass over every connection with offers due; returns the number of offers settled.
 pub async fn push_pass(state: &AppState, gate: &RateGate) -> usize {
@@ -221,8 +224,36 @@ fn retry(d: &DuePush, error: String, wait: Duration) -> PushOutcome {
     } else {
         PushOutcome::Retry {
             error,
-            at: Utc::now()
-                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1)),
+            at: retry_at(Utc::now(), wait),
         }
+    }
+}
+
+/// When a write deferred by `wait` goes again: `now` plus the wait, capped at [`MAX_WAIT`]
+/// (a platform may answer with any `Retry-After`, and an instant past the calendar's end
+/// cannot be stored).
+fn retry_at(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    let wait = chrono::Duration::from_std(wait.min(MAX_WAIT)).unwrap_or(chrono::Duration::MAX);
+    now.checked_add_signed(wait).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_as_asked_up_to_the_cap() {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).expect("time");
+        assert_eq!(
+            retry_at(now, Duration::from_secs(30)),
+            now + chrono::Duration::seconds(30)
+        );
+        // A `Retry-After` of 10^14 seconds: once a panic past the calendar's end.
+        let capped = now + chrono::Duration::from_std(MAX_WAIT).expect("cap");
+        assert_eq!(
+            retry_at(now, Duration::from_secs(100_000_000_000_000)),
+            capped
+        );
+        assert_eq!(retry_at(now, Duration::MAX), capped);
     }
 }

@@ -7,7 +7,7 @@ use actix_web::{
 };
 use serde_json::json;
 
-use crate::harness::{PASSWORD, TestApp};
+use crate::harness::{PASSWORD, TestApp, str_at};
 
 #[actix_web::test]
 async fn malformed_bodies_unknown_routes_and_wrong_methods_get_enveloped_4xx() {
@@ -117,5 +117,52 @@ async fn malformed_bodies_unknown_routes_and_wrong_methods_get_enveloped_4xx() {
             .expect("count"),
         1
     );
+    app.cleanup().await;
+}
+
+/// Any bytes posted to a connection's webhook URL get a 2xx or a 4xx, never a 5xx. Amazon
+/// signs nothing, so its deliveries are accepted as hints and nothing stops them before
+/// storage; its event id comes from the body.
+#[actix_web::test]
+async fn random_bodies_to_the_intake_get_a_2xx_or_a_4xx() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("intake@random.test", "Random").await;
+    let created = app
+        .post(
+            &format!("/api/v1/tenants/{}/connections", owner.tenant_id),
+            json!({ "platform": "amazon", "name": "Marketplace" }),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = str_at(&created.body, "/id");
+    let deep = "[".repeat(100_000);
+    let bodies: [&[u8]; 8] = [
+        b"",
+        b"\0",
+        b"{\"a\": \"\0\"}",
+        br#"{"NotificationMetadata": {"NotificationId": "\u0000"}}"#,
+        br#"{"NotificationMetadata": {"NotificationId": "n-\u0000-1"}, "Payload": {}}"#,
+        br#"{"NotificationMetadata": {"NotificationId": "n-1"}}"#,
+        b"\xff\xfe{}",
+        deep.as_bytes(),
+    ];
+    for body in bodies {
+        let reply = app
+            .call(
+                TestRequest::post()
+                    .uri(&format!("/webhooks/amazon/{id}"))
+                    .insert_header((header::CONTENT_TYPE, "application/json"))
+                    .set_payload(body.to_vec()),
+            )
+            .await;
+        assert!(
+            reply.status.is_success() || reply.status.is_client_error(),
+            "{:?}: {} {}",
+            String::from_utf8_lossy(body),
+            reply.status,
+            reply.text
+        );
+    }
     app.cleanup().await;
 }

@@ -12,7 +12,8 @@ use super::ConnectorError;
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        // Negative, not a number, or beyond what a `Duration` holds: no usable wait.
+        return Duration::try_from_secs_f64(seconds).ok();
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
@@ -85,5 +86,23 @@ mod tests {
         headers.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers, now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn retry_after_without_a_usable_wait_is_none_not_a_panic() {
+        let now = DateTime::from_timestamp(1_780_000_000, 0).expect("time");
+        // Found by the `retry_after` fuzz target: more seconds than a `Duration` holds.
+        for value in [
+            "0055555555555555555555555555555",
+            "1e300",
+            "inf",
+            "NaN",
+            "-1",
+            "-0.5",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", HeaderValue::from_static(value));
+            assert_eq!(retry_after(&headers, now), None, "{value}");
+        }
     }
 }

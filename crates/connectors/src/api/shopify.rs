@@ -197,6 +197,18 @@ fn gid(kind: &str, id: &str) -> String {
     }
 }
 
+/// How long until the bucket holds what the throttled query costs, from the answer's `cost`;
+/// none where the figures give no usable wait (no restore rate, or a wait beyond what a
+/// `Duration` holds).
+fn throttle_wait(cost: Cost) -> Option<Duration> {
+    let status = cost.throttle_status?;
+    let needed = cost.requested_query_cost? - status.currently_available;
+    if status.restore_rate <= 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64((needed / status.restore_rate).max(0.0)).ok()
+}
+
 async fn call<T: serde::de::DeserializeOwned>(
     session: Session<'_>,
     query: &str,
@@ -212,12 +224,10 @@ async fn call<T: serde::de::DeserializeOwned>(
         e.extensions.as_ref().and_then(|x| x.code.as_deref()) == Some("THROTTLED")
             || e.message == "Throttled"
     }) {
-        let wait = answer.extensions.and_then(|x| x.cost).and_then(|cost| {
-            let status = cost.throttle_status?;
-            let needed = cost.requested_query_cost? - status.currently_available;
-            (status.restore_rate > 0.0)
-                .then(|| Duration::from_secs_f64((needed / status.restore_rate).max(0.0)))
-        });
+        let wait = answer
+            .extensions
+            .and_then(|x| x.cost)
+            .and_then(throttle_wait);
         return Err(ConnectorError::RateLimited { retry_after: wait });
     }
     if let Some(first) = answer.errors.first() {
@@ -508,4 +518,39 @@ fn rest_shape(node: &Value) -> Value {
         "updated_at": node.get("updatedAt"),
         "line_items": lines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(requested: f64, available: f64, restore_rate: f64) -> Cost {
+        Cost {
+            requested_query_cost: Some(requested),
+            throttle_status: Some(ThrottleStatus {
+                currently_available: available,
+                restore_rate,
+            }),
+        }
+    }
+
+    #[test]
+    fn throttle_waits_until_the_bucket_holds_the_cost() {
+        assert_eq!(
+            throttle_wait(cost(150.0, 50.0, 50.0)),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(throttle_wait(cost(10.0, 50.0, 50.0)), Some(Duration::ZERO));
+        assert_eq!(throttle_wait(cost(150.0, 50.0, 0.0)), None);
+    }
+
+    #[test]
+    fn throttle_figures_beyond_a_duration_give_no_wait_not_a_panic() {
+        assert_eq!(throttle_wait(cost(1e300, 0.0, 1e-300)), None);
+        assert_eq!(throttle_wait(cost(f64::INFINITY, 0.0, 1.0)), None);
+        assert_eq!(
+            throttle_wait(cost(f64::NAN, 0.0, 1.0)),
+            Some(Duration::ZERO)
+        );
+    }
 }
