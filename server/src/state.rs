@@ -82,7 +82,7 @@ impl AppState {
         };
         let writers = match store.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+            Backend::Postgres => 2,
         };
         Ok(Self {
             intake: IntakeQueue::start(store.clone(), writers),
