@@ -63,6 +63,7 @@ struct Raw {
     session_ttl_hours: i64,
     invitation_ttl_hours: i64,
     poll_interval_secs: u64,
+    delivery_lease_secs: u64,
     #[serde(default)]
     oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -131,6 +132,8 @@ pub struct Settings {
     pub invitation_ttl_hours: i64,
     /// How often each connection's platform is polled for order changes.
     pub poll_interval_secs: u64,
+    /// How long a worker holds the deliveries it took before another may take them over.
+    pub delivery_lease_secs: u64,
     /// Concord's app registration per platform slug, for connecting accounts by OAuth.
     pub oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -213,6 +216,7 @@ impl Settings {
             ("login_max_failures", u64::from(raw.login_max_failures)),
             ("login_window_secs", raw.login_window_secs),
             ("poll_interval_secs", raw.poll_interval_secs),
+            ("delivery_lease_secs", raw.delivery_lease_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{key}: must be greater than 0"));
@@ -283,6 +287,7 @@ impl Settings {
             session_ttl_hours: raw.session_ttl_hours,
             invitation_ttl_hours: raw.invitation_ttl_hours,
             poll_interval_secs: raw.poll_interval_secs,
+            delivery_lease_secs: raw.delivery_lease_secs,
             oauth_apps: raw.oauth_apps,
             data_dir: raw.data_dir,
         })

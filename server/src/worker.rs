@@ -30,8 +30,6 @@ const WORK_EVERY: Duration = Duration::from_millis(50);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(60);
 /// Deliveries leased per pass.
 const CLAIM_BATCH: u64 = 100;
-/// How long a lease lasts before another worker may take the delivery over.
-const LEASE_SECS: i64 = 60;
 /// How long a platform's stock figure waits for the sale deliveries that explain it.
 const STOCK_SETTLE: chrono::Duration = chrono::Duration::seconds(2);
 /// Attempts before a delivery becomes a dead letter.
@@ -92,9 +90,10 @@ struct OwnEvents {
 /// One pass over due deliveries: applies each, then records processed, retry (with
 /// exponential backoff and jitter) or dead letter. Returns how many it handled.
 pub async fn process_inbound(state: &AppState) -> usize {
+    let lease = i64::try_from(state.settings.delivery_lease_secs).unwrap_or(i64::MAX);
     let claimed = match state
         .store
-        .claim_inbound(CLAIM_BATCH, chrono::Duration::seconds(LEASE_SECS))
+        .claim_inbound(CLAIM_BATCH, chrono::Duration::seconds(lease))
         .await
     {
         Ok(claimed) => claimed,

@@ -27,3 +27,4 @@ mod sync;
 mod tokens;
 mod variations;
 mod webhooks;
+mod worker_crash;

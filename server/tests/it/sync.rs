@@ -615,17 +615,6 @@ async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
     live.finish().await;
 }
 
-/// The test database's URL as another process (the CLI) reaches it.
-fn database_url(app: &TestApp) -> String {
-    match app.db.schema() {
-        Some(schema) => {
-            let joiner = if app.db.url.contains('?') { '&' } else { '?' };
-            format!("{}{joiner}options=-c%20search_path%3D{schema}", app.db.url)
-        }
-        None => app.db.url.clone(),
-    }
-}
-
 #[actix_web::test]
 async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     let live = Live::start().await;
@@ -644,7 +633,7 @@ async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     .await;
     let data_dir =
         std::env::temp_dir().join(format!("concord-cli-{}", crate::harness::rand_suffix()));
-    let (tenant, url) = (live.owner.tenant_id.clone(), database_url(&live.app));
+    let (tenant, url) = (live.owner.tenant_id.clone(), live.app.url_for_another_process());
     let dir = data_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
