@@ -223,11 +223,19 @@ pub async fn chaos(args: ChaosArgs) -> anyhow::Result<(String, bool)> {
     for (sim, _) in sims {
         sim.stop().await;
     }
-    db.cleanup().await?;
     if exact {
+        db.cleanup().await?;
         let _ = std::fs::remove_dir_all(&dir);
     } else {
-        eprintln!("chaos: not exact; the processes' logs stay in {}", dir.display());
+        for line in observed.explain(&expected) {
+            eprintln!("chaos: {line}");
+        }
+        // Left for inspection; the next run on this database drops it once two hours old.
+        eprintln!(
+            "chaos: not exact; the schema {} and the processes' logs in {} are kept",
+            db.schema().unwrap_or_default(),
+            dir.display()
+        );
     }
     Ok((line.to_string(), exact))
 }

@@ -190,10 +190,27 @@ async fn events_of(
     }
     // A platform announces its new stock figure and the sale that caused it in separate
     // deliveries, in either order. A figure is judged only once the sales delivered with it
-    // have had time to arrive, so it is not mistaken for a manual edit.
-    let settled_at = delivery.received_at + STOCK_SETTLE;
-    if normalized.iter().any(|n| n.inventory.is_some()) && Utc::now() < settled_at {
-        return Err(InboundOutcome::Defer { at: settled_at });
+    // have had time to arrive, and every delivery that arrived before it has been applied
+    // (a worker that died holding them delays them by its lease), so it is not mistaken
+    // for a manual edit.
+    if normalized.iter().any(|n| n.inventory.is_some()) {
+        let settled_at = delivery.received_at + STOCK_SETTLE;
+        if Utc::now() < settled_at {
+            return Err(InboundOutcome::Defer { at: settled_at });
+        }
+        match state
+            .store
+            .earlier_deliveries_waiting(&delivery.connection_id, delivery.id)
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => {
+                return Err(InboundOutcome::Defer {
+                    at: Utc::now() + STOCK_SETTLE,
+                });
+            }
+            Err(e) => return Err(retry(delivery, e.to_string())),
+        }
     }
     crate::sync::to_events(
         state,

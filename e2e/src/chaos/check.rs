@@ -148,6 +148,31 @@ impl Observed {
         self.busy == 0
     }
 
+    /// One line per SKU that is not exact: units sold, Concord's figure, and each channel's
+    /// offer / shown figure.
+    pub(crate) fn explain(&self, expected: &Expected) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (i, (sellable, sold)) in self.sellable.iter().zip(&expected.sold).enumerate() {
+            let channels: Vec<String> = self
+                .offered
+                .iter()
+                .zip(&self.shown)
+                .map(|(offers, figures)| format!("{}/{}", offers[i], figures[i]))
+                .collect();
+            let wrong = START - sellable != *sold
+                || channels.iter().any(|c| c != &format!("{sellable}/{sellable}"));
+            if wrong {
+                lines.push(format!(
+                    "{}: sold {sold}, Concord {sellable} (expected {}), offered/shown per channel {}",
+                    sku_code(i),
+                    START - sold,
+                    channels.join(" ")
+                ));
+            }
+        }
+        lines
+    }
+
     /// Compares with the sales made.
     pub(crate) fn compare(&self, expected: &Expected) -> Figures {
         let (mut lost, mut duplicates) = (0, 0);
