@@ -321,6 +321,17 @@ impl Live {
         reply.json().await.expect("json")
     }
 
+    /// Stops the worker, as if it had died.
+    pub(crate) fn stop_worker(&mut self) {
+        self.stop.cancel();
+    }
+
+    /// Starts a worker again.
+    pub(crate) fn start_worker(&mut self) {
+        self.stop = CancellationToken::new();
+        tokio::spawn(worker::run(self.app.state.clone(), self.stop.clone()));
+    }
+
     pub(crate) async fn finish(self) {
         self.stop.cancel();
         self.app.cleanup().await;
@@ -374,6 +385,62 @@ async fn a_sale_on_one_platform_reaches_every_other_and_edits_are_told_from_echo
         woo.stats().writes,
         woo_writes,
         "no write back to the platform that sold: it already shows 11"
+    );
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_stock_figure_waits_for_the_sale_a_dead_worker_was_holding() {
+    let mut live = Live::start().await;
+    let (shopify, shopify_id) = live.connect(Platform::Shopify, 10).await;
+    live.settle(&[&shopify], 10).await;
+    live.stop_worker();
+    // Platforms stamp figures to the second: sell in a later second than the last write.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let waiting = format!(
+        "SELECT count(*) FROM inbound_events WHERE connection_id = '{shopify_id}' AND status = 'pending'"
+    );
+    live.post_sim(
+        &shopify,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 2 }),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while live.app.db.count(&waiting).await.expect("count") < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no deliveries");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A worker leases the order and dies; the platform's new figure (8) arrived after it.
+    let leased = live
+        .app
+        .state
+        .store
+        .claim_inbound(1, chrono::Duration::seconds(4))
+        .await
+        .expect("claim");
+    assert!(leased[0].body.contains("line_items"), "the order came first");
+    // Once the figure's own settle delay has passed, another worker judges it: the sale is
+    // still held by the dead worker, so the figure waits rather than count as an edit.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.start_worker();
+    live.settle(&[&shopify], 8).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.settle(&[&shopify], 8).await;
+    let edits = live
+        .app
+        .db
+        .count("SELECT count(*) FROM stock_movements WHERE reason = 'adjustment'")
+        .await
+        .expect("count");
+    assert_eq!(edits, 0, "the sale was not counted again as an edit");
+    assert_eq!(
+        live.app
+            .db
+            .count("SELECT count(*) FROM inbound_events WHERE status <> 'processed'")
+            .await
+            .expect("count"),
+        0
     );
     live.finish().await;
 }

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Deliveries sent, one unit sold each.
-const DELIVERIES: i64 = 300;
+const DELIVERIES: i64 = 150;
 
 fn worker(app: &TestApp, data_dir: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_concord"))
