@@ -11,7 +11,7 @@ use std::{
 };
 
 use chrono::Utc;
-use concord_connectors::{Delivery, Platform};
+use concord_connectors::{Delivery, Normalized, Platform};
 use concord_domain::events::InboundEvent;
 use concord_storage::{Claimed, InboundOutcome, StorageError};
 use serde::Deserialize;
@@ -103,8 +103,19 @@ pub async fn process_inbound(state: &AppState) -> usize {
         }
     };
     let handled = claimed.len();
+    let mut read = Vec::with_capacity(handled);
     for delivery in claimed {
-        let outcome = apply(state, &delivery).await;
+        let contents = read_delivery(state, &delivery).await;
+        read.push((delivery, contents));
+    }
+    // A platform's stock figure is judged after the other deliveries of the batch, whatever
+    // order they arrived in, so a sale that explains the figure is applied before it.
+    read.sort_by_key(|(_, contents)| matches!(contents, Ok(Contents::Platform { figures: true, .. })));
+    for (delivery, contents) in read {
+        let outcome = match contents {
+            Ok(contents) => apply(state, &delivery, contents).await,
+            Err(outcome) => outcome,
+        };
         if let InboundOutcome::Dead { error } | InboundOutcome::Retry { error, .. } = &outcome {
             tracing::warn!(delivery = delivery.id, tenant_id = %delivery.scope.tenant_id(), %error, "delivery not applied");
         }
@@ -115,8 +126,20 @@ pub async fn process_inbound(state: &AppState) -> usize {
     handled
 }
 
-async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
-    let events = match events_of(state, delivery).await {
+/// What a delivery carries.
+enum Contents {
+    /// Concord's own events (`standard-webhooks`), or none (an unverified hint).
+    Own(Vec<InboundEvent>),
+    /// A platform's payload, normalized by its connector.
+    Platform {
+        normalized: Vec<Normalized>,
+        /// It holds stock figures.
+        figures: bool,
+    },
+}
+
+async fn apply(state: &AppState, delivery: &Claimed, contents: Contents) -> InboundOutcome {
+    let events = match events_of(state, delivery, contents).await {
         Ok(events) => events,
         Err(outcome) => return outcome,
     };
@@ -139,14 +162,11 @@ async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
     }
 }
 
-/// The domain events a delivery carries: Concord's own for `standard-webhooks`, otherwise
-/// the platform's payload normalized by its connector and translated. An unverified
-/// delivery (from a platform that does not sign) is never trusted: only what it names is
-/// fetched.
-async fn events_of(
-    state: &AppState,
-    delivery: &Claimed,
-) -> Result<Vec<InboundEvent>, InboundOutcome> {
+/// Reads a delivery: Concord's own events for `standard-webhooks`, otherwise the platform's
+/// payload normalized by its connector. An unverified delivery (from a platform that does
+/// not sign) is never trusted: it carries nothing, and only what it names is fetched later
+/// by polling and reconcile.
+async fn read_delivery(state: &AppState, delivery: &Claimed) -> Result<Contents, InboundOutcome> {
     let dead = |error: String| InboundOutcome::Dead { error };
     let target = state
         .store
@@ -162,7 +182,7 @@ async fn events_of(
         .map_err(|e: concord_connectors::UnknownPlatform| dead(e.to_string()))?;
     if platform == Platform::StandardWebhooks {
         return serde_json::from_str::<OwnEvents>(&delivery.body)
-            .map(|own| own.events)
+            .map(|own| Contents::Own(own.events))
             .map_err(|e| dead(format!("not a batch of Concord events: {e}")));
     }
     let headers: Vec<(String, String)> = delivery
@@ -186,14 +206,33 @@ async fn events_of(
             delivery = delivery.id,
             "unsigned {platform} delivery: only a hint, caught up by polling and reconcile"
         );
-        return Ok(Vec::new());
+        return Ok(Contents::Own(Vec::new()));
     }
-    // A platform announces its new stock figure and the sale that caused it in separate
-    // deliveries, in either order. A figure is judged only once the sales delivered with it
-    // have had time to arrive, and every delivery that arrived before it has been applied
-    // (a worker that died holding them delays them by its lease), so it is not mistaken
-    // for a manual edit.
-    if normalized.iter().any(|n| n.inventory.is_some()) {
+    let figures = normalized.iter().any(|n| n.inventory.is_some());
+    Ok(Contents::Platform {
+        normalized,
+        figures,
+    })
+}
+
+/// The domain events of a delivery's contents. A platform announces its new stock figure
+/// and the sale that caused it in separate deliveries, in either order. A figure is judged
+/// only once the sales delivered with it have had time to arrive, and every delivery that
+/// arrived before it has been applied (a worker that died holding them delays them by its
+/// lease), so it is not mistaken for a manual edit.
+async fn events_of(
+    state: &AppState,
+    delivery: &Claimed,
+    contents: Contents,
+) -> Result<Vec<InboundEvent>, InboundOutcome> {
+    let (normalized, figures) = match contents {
+        Contents::Own(events) => return Ok(events),
+        Contents::Platform {
+            normalized,
+            figures,
+        } => (normalized, figures),
+    };
+    if figures {
         let settled_at = delivery.received_at + STOCK_SETTLE;
         if Utc::now() < settled_at {
             return Err(InboundOutcome::Defer { at: settled_at });

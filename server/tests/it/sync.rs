@@ -814,3 +814,48 @@ async fn platform_locations_are_listed_and_mapped_to_sourcing_locations() {
     assert_eq!(remap.status, StatusCode::NO_CONTENT);
     live.finish().await;
 }
+
+#[actix_web::test]
+async fn a_polled_sale_older_than_a_write_does_not_hide_the_next_write() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 10).await;
+    let mut config = SimConfig::new(Platform::LightspeedR);
+    config.seed = vec![SeedProduct::new(
+        "MV-DVD",
+        "5012345678900",
+        "Midnight Velvet",
+        1999,
+        "USD",
+        10,
+    )];
+    let lightspeed = Simulator::start(config).expect("simulator");
+    let id = live.connect_by_oauth(&lightspeed).await;
+    let synced = live
+        .app
+        .post(
+            &format!("{}/connections/{id}/listings/sync", live.base),
+            json!({}),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    live.settle(&[&shopify, &lightspeed], 10).await;
+    // Lightspeed sells one, which Concord learns of only at its next poll; before that, a
+    // sale on Shopify makes Concord write 8 over Lightspeed's 9. The polled sale then takes
+    // Concord to 7, and Lightspeed, still showing the 8 written, must be written again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    live.post_sim(
+        &lightspeed,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 1 }),
+    )
+    .await;
+    live.post_sim(
+        &shopify,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 2 }),
+    )
+    .await;
+    live.settle(&[&shopify, &lightspeed], 7).await;
+    live.finish().await;
+}
