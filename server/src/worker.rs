@@ -110,7 +110,9 @@ pub async fn process_inbound(state: &AppState) -> usize {
     }
     // A platform's stock figure is judged after the other deliveries of the batch, whatever
     // order they arrived in, so a sale that explains the figure is applied before it.
-    read.sort_by_key(|(_, contents)| matches!(contents, Ok(Contents::Platform { figures: true, .. })));
+    read.sort_by_key(|(_, contents)| {
+        matches!(contents, Ok(Contents::Platform { figures: true, .. }))
+    });
     for (delivery, contents) in read {
         let outcome = match contents {
             Ok(contents) => apply(state, &delivery, contents).await,

@@ -119,7 +119,10 @@ impl Observed {
             offered.push(offers);
             shown.push(figures);
         }
-        let queued: u64 = sims.iter().map(|(sim, _)| sim.stats().webhooks_pending).sum();
+        let queued: u64 = sims
+            .iter()
+            .map(|(sim, _)| sim.stats().webhooks_pending)
+            .sum();
         let busy = db
             .count("SELECT count(*) FROM inbound_events WHERE status NOT IN ('processed', 'dead')")
             .await?
@@ -160,7 +163,9 @@ impl Observed {
                 .map(|(offers, figures)| format!("{}/{}", offers[i], figures[i]))
                 .collect();
             let wrong = START - sellable != *sold
-                || channels.iter().any(|c| c != &format!("{sellable}/{sellable}"));
+                || channels
+                    .iter()
+                    .any(|c| c != &format!("{sellable}/{sellable}"));
             if wrong {
                 lines.push(format!(
                     "{}: sold {sold}, Concord {sellable} (expected {}), offered/shown per channel {}",

@@ -157,7 +157,11 @@ impl Shop {
     ) -> anyhow::Result<()> {
         let sells = sells_from.map(|at| Channel {
             sourcing: &self.locations,
-            till: self.locations.get(at).filter(|_| at > 0).map(String::as_str),
+            till: self
+                .locations
+                .get(at)
+                .filter(|_| at > 0)
+                .map(String::as_str),
         });
         connect(api, sim, name, sells).await.map(drop)
     }

@@ -419,7 +419,10 @@ async fn a_stock_figure_waits_for_the_sale_a_dead_worker_was_holding() {
         .claim_inbound(1, chrono::Duration::seconds(4))
         .await
         .expect("claim");
-    assert!(leased[0].body.contains("line_items"), "the order came first");
+    assert!(
+        leased[0].body.contains("line_items"),
+        "the order came first"
+    );
     // Once the figure's own settle delay has passed, another worker judges it: the sale is
     // still held by the dead worker, so the figure waits rather than count as an edit.
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -700,7 +703,10 @@ async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     .await;
     let data_dir =
         std::env::temp_dir().join(format!("concord-cli-{}", crate::harness::rand_suffix()));
-    let (tenant, url) = (live.owner.tenant_id.clone(), live.app.url_for_another_process());
+    let (tenant, url) = (
+        live.owner.tenant_id.clone(),
+        live.app.url_for_another_process(),
+    );
     let dir = data_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_concord"))

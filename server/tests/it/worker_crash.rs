@@ -92,7 +92,10 @@ async fn a_worker_killed_while_applying_deliveries_loses_none_and_doubles_none()
     first.kill().expect("kill -9");
     first.wait().expect("reaped");
     let at_kill = processed(&app).await;
-    assert!(at_kill < DELIVERIES, "killed before it had applied them all");
+    assert!(
+        at_kill < DELIVERIES,
+        "killed before it had applied them all"
+    );
 
     let mut second = worker(&app, &data_dir);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -117,7 +120,11 @@ async fn a_worker_killed_while_applying_deliveries_loses_none_and_doubles_none()
         .await
         .expect("sum");
     assert_eq!(movements, DELIVERIES, "one movement per sale");
-    assert_eq!(on_hand, 1010 - DELIVERIES, "10 + 1000 received, each sale once");
+    assert_eq!(
+        on_hand,
+        1010 - DELIVERIES,
+        "10 + 1000 received, each sale once"
+    );
     let _ = std::fs::remove_dir_all(data_dir);
     app.cleanup().await;
 }
