@@ -103,6 +103,7 @@ pub async fn process_inbound(state: &AppState) -> usize {
         }
     };
     let handled = claimed.len();
+    let batch: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     let mut read = Vec::with_capacity(handled);
     for delivery in claimed {
         let contents = read_delivery(state, &delivery).await;
@@ -115,7 +116,7 @@ pub async fn process_inbound(state: &AppState) -> usize {
     });
     for (delivery, contents) in read {
         let outcome = match contents {
-            Ok(contents) => apply(state, &delivery, contents).await,
+            Ok(contents) => apply(state, &delivery, contents, &batch).await,
             Err(outcome) => outcome,
         };
         if let InboundOutcome::Dead { error } | InboundOutcome::Retry { error, .. } = &outcome {
@@ -140,8 +141,14 @@ enum Contents {
     },
 }
 
-async fn apply(state: &AppState, delivery: &Claimed, contents: Contents) -> InboundOutcome {
-    let events = match events_of(state, delivery, contents).await {
+/// Applies a delivery of the leased `batch`.
+async fn apply(
+    state: &AppState,
+    delivery: &Claimed,
+    contents: Contents,
+    batch: &[i64],
+) -> InboundOutcome {
+    let events = match events_of(state, delivery, contents, batch).await {
         Ok(events) => events,
         Err(outcome) => return outcome,
     };
@@ -220,12 +227,13 @@ async fn read_delivery(state: &AppState, delivery: &Claimed) -> Result<Contents,
 /// The domain events of a delivery's contents. A platform announces its new stock figure
 /// and the sale that caused it in separate deliveries, in either order. A figure is judged
 /// only once the sales delivered with it have had time to arrive, and every delivery that
-/// arrived before it has been applied (a worker that died holding them delays them by its
-/// lease), so it is not mistaken for a manual edit.
+/// arrived before it or in that time has been applied (a worker that died holding them
+/// delays them by its lease), so it is not mistaken for a manual edit.
 async fn events_of(
     state: &AppState,
     delivery: &Claimed,
     contents: Contents,
+    batch: &[i64],
 ) -> Result<Vec<InboundEvent>, InboundOutcome> {
     let (normalized, figures) = match contents {
         Contents::Own(events) => return Ok(events),
@@ -241,7 +249,7 @@ async fn events_of(
         }
         match state
             .store
-            .earlier_deliveries_waiting(&delivery.connection_id, delivery.id)
+            .deliveries_waiting_around(&delivery.connection_id, delivery.id, settled_at, batch)
             .await
         {
             Ok(0) => {}

@@ -411,18 +411,33 @@ async fn a_stock_figure_waits_for_the_sale_a_dead_worker_was_holding() {
         assert!(tokio::time::Instant::now() < deadline, "no deliveries");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // A worker leases the order and dies; the platform's new figure (8) arrived after it.
+    // A worker leases the order and dies; the platform's new figure (8) stays due.
     let leased = live
         .app
         .state
         .store
-        .claim_inbound(1, chrono::Duration::seconds(4))
+        .claim_inbound(10, chrono::Duration::seconds(4))
         .await
         .expect("claim");
-    assert!(
-        leased[0].body.contains("line_items"),
-        "the order came first"
+    assert_eq!(leased.len(), 2);
+    assert_eq!(
+        leased
+            .iter()
+            .filter(|d| d.body.contains("line_items"))
+            .count(),
+        1,
+        "one order"
     );
+    let released = live
+        .app
+        .db
+        .execute(
+            "UPDATE inbound_events SET status = 'pending', next_attempt_at = received_at \
+             WHERE status = 'processing' AND body NOT LIKE '%line_items%'",
+        )
+        .await
+        .expect("release");
+    assert_eq!(released, 1, "the figure is free");
     // Once the figure's own settle delay has passed, another worker judges it: the sale is
     // still held by the dead worker, so the figure waits rather than count as an edit.
     tokio::time::sleep(Duration::from_millis(2500)).await;
