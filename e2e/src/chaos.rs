@@ -159,7 +159,7 @@ pub async fn chaos(args: ChaosArgs) -> anyhow::Result<(String, bool)> {
     wait_for_jobs(&api).await?;
 
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut expected = Expected::new(args.skus);
+    let mut expected = Expected::new(args.skus, args.channels);
     let mut injected = Injected::default();
     let selling = Instant::now();
     sell_under_faults(
@@ -455,9 +455,9 @@ fn sell_one(rng: &mut StdRng, sims: &[(RunningSim, String)], expected: &mut Expe
             .collect(),
         ..SaleRequest::default()
     };
-    let (sim, _) = &sims[rng.random_range(0..sims.len())];
-    if sim.sale(&request).is_ok() {
-        expected.sold(&lines);
+    let channel = rng.random_range(0..sims.len());
+    if sims[channel].0.sale(&request).is_ok() {
+        expected.sold(channel, &lines);
     }
 }
 

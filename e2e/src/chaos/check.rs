@@ -13,15 +13,18 @@ use crate::scenarios::sku_code;
 pub(crate) struct Expected {
     /// Units sold per SKU number.
     sold: Vec<i64>,
+    /// Units sold per channel, then per SKU number.
+    by_channel: Vec<Vec<i64>>,
     /// Orders accepted.
     pub(crate) sales: u64,
 }
 
 impl Expected {
-    /// Nothing sold yet of `skus` SKUs.
-    pub(crate) fn new(skus: usize) -> Self {
+    /// Nothing sold yet of `skus` SKUs on `channels` channels.
+    pub(crate) fn new(skus: usize, channels: usize) -> Self {
         Self {
             sold: vec![0; skus],
+            by_channel: vec![vec![0; skus]; channels],
             sales: 0,
         }
     }
@@ -31,10 +34,17 @@ impl Expected {
         self.sold.len()
     }
 
-    /// Records one accepted order of `(SKU number, units)` lines.
-    pub(crate) fn sold(&mut self, lines: &[(usize, i64)]) {
+    /// Records one accepted order of `(SKU number, units)` lines on `channel`.
+    pub(crate) fn sold(&mut self, channel: usize, lines: &[(usize, i64)]) {
         for (sku, units) in lines {
             if let Some(sold) = self.sold.get_mut(*sku) {
+                *sold += units;
+            }
+            if let Some(sold) = self
+                .by_channel
+                .get_mut(channel)
+                .and_then(|skus| skus.get_mut(*sku))
+            {
                 *sold += units;
             }
         }
@@ -56,6 +66,8 @@ pub(crate) struct Observed {
     offered: Vec<Vec<i64>>,
     /// Per channel, the figure the platform shows per SKU.
     shown: Vec<Vec<i64>>,
+    /// Per channel, the units of its orders the ledger holds per SKU.
+    recorded: Vec<Vec<i64>>,
     /// Webhooks the platforms still mean to send, deliveries not yet processed and offers
     /// not yet written.
     busy: i64,
@@ -102,11 +114,24 @@ impl Observed {
                 .await?,
             );
         }
-        let (mut offered, mut shown) = (Vec::new(), Vec::new());
+        let (mut offered, mut shown, mut recorded) = (Vec::new(), Vec::new(), Vec::new());
         for (sim, connection) in sims {
             let (mut offers, mut figures) = (Vec::with_capacity(skus), Vec::with_capacity(skus));
+            let mut units = Vec::with_capacity(skus);
             for i in 0..skus {
                 let code = sku_code(i);
+                // A sale removes units; an open order's reservation commits them, and its
+                // release (on fulfilment or cancellation) gives them back.
+                units.push(
+                    db.count(&format!(
+                        "SELECT CAST(COALESCE(sum(CASE WHEN m.reason = 'sale' THEN -m.delta \
+                         ELSE m.delta END), 0) AS BIGINT) \
+                         FROM stock_movements m JOIN skus s ON s.id = m.sku_id \
+                         WHERE s.code = '{code}' AND m.source_connection_id = '{connection}' \
+                         AND m.reason IN ('sale', 'reservation', 'release')"
+                    ))
+                    .await?,
+                );
                 offers.push(
                     db.count(&format!(
                         "SELECT a.available FROM availability a JOIN skus s ON s.id = a.sku_id \
@@ -118,6 +143,7 @@ impl Observed {
             }
             offered.push(offers);
             shown.push(figures);
+            recorded.push(units);
         }
         let queued: u64 = sims
             .iter()
@@ -133,6 +159,7 @@ impl Observed {
             sellable,
             offered,
             shown,
+            recorded,
             busy,
             platform_edits: db
                 .count(
@@ -151,27 +178,36 @@ impl Observed {
         self.busy == 0
     }
 
-    /// One line per SKU that is not exact: units sold, Concord's figure, and each channel's
-    /// offer / shown figure.
+    /// One line per SKU that is not exact: units sold, Concord's figure, and per channel the
+    /// units sold there / the units of its orders the ledger holds, and the figure offered /
+    /// shown.
     pub(crate) fn explain(&self, expected: &Expected) -> Vec<String> {
         let mut lines = Vec::new();
         for (i, (sellable, sold)) in self.sellable.iter().zip(&expected.sold).enumerate() {
-            let channels: Vec<String> = self
+            let figures: Vec<String> = self
                 .offered
                 .iter()
                 .zip(&self.shown)
                 .map(|(offers, figures)| format!("{}/{}", offers[i], figures[i]))
                 .collect();
+            let units: Vec<String> = expected
+                .by_channel
+                .iter()
+                .zip(&self.recorded)
+                .map(|(sold, held)| format!("{}/{}", sold[i], held[i]))
+                .collect();
             let wrong = START - sellable != *sold
-                || channels
+                || figures
                     .iter()
                     .any(|c| c != &format!("{sellable}/{sellable}"));
             if wrong {
                 lines.push(format!(
-                    "{}: sold {sold}, Concord {sellable} (expected {}), offered/shown per channel {}",
+                    "{}: sold {sold}, Concord {sellable} (expected {}); per channel sold/held {}, \
+                     offered/shown {}",
                     sku_code(i),
                     START - sold,
-                    channels.join(" ")
+                    units.join(" "),
+                    figures.join(" ")
                 ));
             }
         }
