@@ -178,10 +178,10 @@ pub async fn chaos(args: ChaosArgs) -> anyhow::Result<(String, bool)> {
         sim.set_faults(Faults::default());
     }
     let settling = Instant::now();
-    concord.server.check_alive()?;
-    concord.worker.check_alive()?;
+    concord.revive()?;
     concord.wait_serving(Duration::from_secs(120)).await?;
     let (observed, exact_at) = settle(
+        &mut concord,
         &api,
         &db,
         &sims,
@@ -205,6 +205,7 @@ pub async fn chaos(args: ChaosArgs) -> anyhow::Result<(String, bool)> {
         "units_sold": expected.units(),
         "server_kills": concord.server.kills,
         "worker_kills": concord.worker.kills,
+        "self_exits": concord.server.exits + concord.worker.exits,
         "redis_restarts": redis.restarts(),
         "postgres_restarts": injected.postgres_restarts,
         "fault_toggles": injected.fault_toggles,
@@ -365,6 +366,7 @@ async fn sell_under_faults(
     for n in 0..args.sales {
         sell_one(rng, sims, expected);
         tokio::time::sleep(Duration::from_millis(args.pace_ms)).await;
+        concord.revive()?;
         if let Some((fault, at)) = pending_restart
             && Instant::now() >= at
         {
@@ -492,6 +494,7 @@ async fn restart_postgres(command: &str) -> anyhow::Result<()> {
 /// or until `limit` has passed. Returns the last observation and when the figures were
 /// first exact and idle.
 async fn settle(
+    concord: &mut Concord,
     api: &ApiClient,
     db: &TestDatabase,
     sims: &[(RunningSim, String)],
@@ -502,6 +505,7 @@ async fn settle(
     let mut reconciled: Option<Instant> = None;
     let mut last: Option<(Observed, Instant)> = None;
     loop {
+        concord.revive()?;
         if reconciled.is_none_or(|at| at.elapsed() >= RECONCILE_EVERY) {
             for (_, connection) in sims {
                 let path = format!("/connections/{connection}/reconcile");

@@ -40,6 +40,8 @@ pub(crate) struct Proc {
     child: Option<Child>,
     /// Times it was killed.
     pub(crate) kills: u32,
+    /// Times it exited by itself and was started again.
+    pub(crate) exits: u32,
 }
 
 impl Proc {
@@ -57,6 +59,7 @@ impl Proc {
             log,
             child: None,
             kills: 0,
+            exits: 0,
         };
         proc.spawn()?;
         Ok(proc)
@@ -102,6 +105,22 @@ impl Proc {
     pub(crate) fn restart(&mut self) -> anyhow::Result<()> {
         self.kill();
         self.spawn()
+    }
+
+    /// Starts it again if it exited by itself, as a supervisor (systemd, Kubernetes) would;
+    /// a killed one stays down until restarted.
+    pub(crate) fn revive(&mut self) -> anyhow::Result<()> {
+        if let Some(child) = self.child.as_mut()
+            && let Some(status) = child.try_wait()?
+        {
+            eprintln!(
+                "chaos: {} exited by itself ({status}); starting it again",
+                self.name
+            );
+            self.exits += 1;
+            self.spawn()?;
+        }
+        Ok(())
     }
 
     /// Fails if it exited on its own.
@@ -234,6 +253,12 @@ impl Concord {
     /// The server's base URL.
     pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts again a role that exited by itself.
+    pub(crate) fn revive(&mut self) -> anyhow::Result<()> {
+        self.server.revive()?;
+        self.worker.revive()
     }
 
     /// Waits until `/healthz` answers 200.

@@ -18,6 +18,7 @@ mod live;
 mod members;
 mod orders;
 mod platforms;
+mod polling;
 mod postgres_only;
 mod redis_only;
 mod reports;

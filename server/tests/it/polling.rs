@@ -1,0 +1,59 @@
+//! Order polling against a simulated platform, through the connector itself.
+
+use concord_connectors::api::{self, Credentials, Session};
+use concord_simulators::{Platform, SaleRequest, SeedProduct, SimConfig, Simulator};
+
+#[actix_web::test]
+async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read() {
+    let mut config = SimConfig::new(Platform::LightspeedR);
+    config.seed = vec![SeedProduct::new(
+        "MV-DVD",
+        "",
+        "Midnight Velvet",
+        1999,
+        "USD",
+        10,
+    )];
+    let sim = Simulator::start(config).expect("simulator");
+    let credentials = Credentials {
+        access_token: Some(sim.access_token().to_owned()),
+        account_id: sim.api_base().rsplit('/').next().map(str::to_owned),
+        ..Credentials::default()
+    };
+    let http = reqwest::Client::new();
+    let session = Session {
+        base_url: sim.base_url(),
+        credentials: &credentials,
+        http: &http,
+    };
+    let connector = api::connector(Platform::LightspeedR).expect("connector");
+    let sell = || {
+        sim.sale(&SaleRequest {
+            sku: Some("MV-DVD".into()),
+            quantity: Some(1),
+            ..SaleRequest::default()
+        })
+        .expect("sale")
+    };
+    let first = sell();
+    let read = connector.order_changes(session, None).await.expect("poll");
+    assert_eq!(read.events.len(), 1);
+    // Sold right after the read: most likely stamped in the same second as the first.
+    let second = sell();
+    let again = connector
+        .order_changes(session, read.cursor)
+        .await
+        .expect("poll");
+    let ids: Vec<_> = again
+        .events
+        .iter()
+        .filter_map(|e| e.external_order_id.clone())
+        .collect();
+    assert!(
+        ids.contains(&second.order_id),
+        "the second sale ({}) was read: {ids:?} (first {})",
+        second.order_id,
+        first.order_id
+    );
+    sim.stop().await;
+}
