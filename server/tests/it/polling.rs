@@ -3,9 +3,10 @@
 use concord_connectors::api::{self, Credentials, Session};
 use concord_simulators::{Platform, SaleRequest, SeedProduct, SimConfig, Simulator};
 
-#[actix_web::test]
-async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read() {
-    let mut config = SimConfig::new(Platform::LightspeedR);
+/// Two sales, the order poll between them: the second, most likely stamped in the same
+/// second as the first, is read by the next poll.
+async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platform: Platform) {
+    let mut config = SimConfig::new(platform);
     config.seed = vec![SeedProduct::new(
         "MV-DVD",
         "",
@@ -26,7 +27,7 @@ async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one
         credentials: &credentials,
         http: &http,
     };
-    let connector = api::connector(Platform::LightspeedR).expect("connector");
+    let connector = api::connector(platform).expect("connector");
     let sell = || {
         sim.sale(&SaleRequest {
             sku: Some("MV-DVD".into()),
@@ -51,9 +52,19 @@ async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one
         .collect();
     assert!(
         ids.contains(&second.order_id),
-        "the second sale ({}) was read: {ids:?} (first {})",
+        "{platform}: the second sale ({}) was read: {ids:?} (first {})",
         second.order_id,
         first.order_id
     );
     sim.stop().await;
+}
+
+#[actix_web::test]
+async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read() {
+    polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(Platform::LightspeedR).await;
+}
+
+#[actix_web::test]
+async fn shopify_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read() {
+    polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(Platform::Shopify).await;
 }

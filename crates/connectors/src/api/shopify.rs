@@ -443,7 +443,10 @@ impl Connector for ShopifyApi {
         let data: OrdersData = call(
             session,
             "query Orders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { legacyResourceId name currencyCode displayFinancialStatus cancelledAt createdAt updatedAt totalPriceSet { shopMoney { amount currencyCode } } lineItems(first: 30) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } pageInfo { hasNextPage endCursor } } }",
-            json!({ "first": ORDERS_PAGE, "after": null, "query": format!("updated_at:>'{since}'") }),
+            // Stamps are to the second: read the cursor's second again (what was read before is
+            // applied once), so an order stamped in the second of the last one read is not
+            // skipped.
+            json!({ "first": ORDERS_PAGE, "after": null, "query": format!("updated_at:>='{since}'") }),
         )
         .await?;
         let mut latest = cursor;
