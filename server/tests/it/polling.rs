@@ -1,10 +1,10 @@
 //! Order polling against a simulated platform, through the connector itself.
 
 use concord_connectors::api::{self, Credentials, Session};
-use concord_simulators::{Platform, SaleRequest, SeedProduct, SimConfig, Simulator};
+use concord_simulators::{Platform, RateLimit, SaleRequest, SeedProduct, SimConfig, Simulator};
 
-/// Two sales, the order poll between them: the second, most likely stamped in the same
-/// second as the first, is read by the next poll.
+/// A sale, an order poll, then a dozen sales most likely stamped in the same second as the
+/// first: the next poll reads every one.
 async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platform: Platform) {
     let mut config = SimConfig::new(platform);
     config.seed = vec![SeedProduct::new(
@@ -13,8 +13,13 @@ async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platf
         "Midnight Velvet",
         1999,
         "USD",
-        10,
+        100,
     )];
+    // The platform's own rate limit lifted: the reads here are few and quick.
+    config.rate_limit = Some(RateLimit {
+        capacity: 1e9,
+        per_second: 1e9,
+    });
     let sim = Simulator::start(config).expect("simulator");
     let credentials = Credentials {
         access_token: Some(sim.access_token().to_owned()),
@@ -39,8 +44,9 @@ async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platf
     let first = sell();
     let read = connector.order_changes(session, None).await.expect("poll");
     assert_eq!(read.events.len(), 1);
-    // Sold right after the read: most likely stamped in the same second as the first.
-    let second = sell();
+    // Sold right after the read, more than a page of orders: most likely stamped in the same
+    // second as the first.
+    let later: Vec<String> = (0..12).map(|_| sell().order_id).collect();
     let again = connector
         .order_changes(session, read.cursor)
         .await
@@ -50,12 +56,13 @@ async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platf
         .iter()
         .filter_map(|e| e.external_order_id.clone())
         .collect();
-    assert!(
-        ids.contains(&second.order_id),
-        "{platform}: the second sale ({}) was read: {ids:?} (first {})",
-        second.order_id,
-        first.order_id
-    );
+    for id in &later {
+        assert!(
+            ids.contains(id),
+            "{platform}: the later sale {id} was read: {ids:?} (first {})",
+            first.order_id
+        );
+    }
     sim.stop().await;
 }
 
