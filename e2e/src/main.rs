@@ -1,13 +1,18 @@
 //! `concord-bench`: measures Concord on this machine and prints one JSON line per scenario
-//! (the last line of standard output). Figures, not pass/fail: see `e2e/README.md`.
+//! (the last line of standard output). Figures, not pass/fail — except `chaos`, a
+//! correctness check that also exits with status 1 when a sale was lost or applied twice:
+//! see `e2e/README.md`.
 
 mod api;
+mod chaos;
 mod ingest;
 mod pgbench;
 mod reconcile;
 mod scenarios;
 mod sims;
 mod sync;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -144,10 +149,15 @@ enum Scenario {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// Sales on simulated channels while the server and the worker are killed and
+    /// restarted, Redis (and optionally PostgreSQL) restarted and the platforms misbehave;
+    /// then the ledger is checked: nothing lost, nothing applied twice. Exits with status 1
+    /// when it is not exact.
+    Chaos(chaos::ChaosArgs),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     // Warnings (a platform refusing, a retry) go to standard error; the figures to standard
     // output.
     concord_server::telemetry::init(concord_server::config::LogFormat::Pretty, "warn");
@@ -193,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
             };
             reconcile::reconcile(database_url, redis_url, size).await?
         }
-        Scenario::SimHost { specs } => return sims::host(&specs).await,
+        Scenario::SimHost { specs } => return sims::host(&specs).await.map(|()| ExitCode::SUCCESS),
         Scenario::Api {
             database_url,
             skus,
@@ -206,7 +216,16 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             rate,
         } => ingest::ingest(database_url, redis_url, events, concurrency, rate).await?,
+        Scenario::Chaos(args) => {
+            let (line, exact) = chaos::chaos(args).await?;
+            println!("{line}");
+            return Ok(if exact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
     };
     println!("{line}");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

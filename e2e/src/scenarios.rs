@@ -107,13 +107,15 @@ pub(crate) async fn set_stock(
     Ok(())
 }
 
+/// The fixed secrets every benchmark's Concord runs with, as configuration lines.
+pub(crate) const KEYS: &str = "session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
+    token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"\n";
+
 /// Settings of an in-process Concord for a benchmark: Redis at `redis_url` (none: the
 /// embedded shape), fixed keys, warnings only, and the TOML lines of `extra`.
 pub(crate) fn settings(redis_url: Option<String>, extra: &str) -> anyhow::Result<Settings> {
     Ok(Settings::from_toml(&format!(
-        "redis_url = {:?}\ndata_dir = {:?}\nlog_level = \"warn\"\n\
-         session_key = \"YmVuY2gtc2Vzc2lvbi1rZXktYmVuY2gtc2Vzc2lvbi1rZXk=\"\n\
-         token_encryption_key = \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"\n{extra}",
+        "redis_url = {:?}\ndata_dir = {:?}\nlog_level = \"warn\"\n{KEYS}{extra}",
         redis_url.unwrap_or_default(),
         std::env::temp_dir().display().to_string()
     ))?)

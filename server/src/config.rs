@@ -64,6 +64,7 @@ struct Raw {
     invitation_ttl_hours: i64,
     poll_interval_secs: u64,
     reconcile_concurrency: usize,
+    delivery_lease_secs: u64,
     #[serde(default)]
     oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -135,6 +136,8 @@ pub struct Settings {
     /// Scheduled reconciles run at once (each connection keeps its own request budget);
     /// 0 means 4 on PostgreSQL and 1 on the embedded SQLite file, which has one writer.
     pub reconcile_concurrency: usize,
+    /// How long a worker holds the deliveries it took before another may take them over.
+    pub delivery_lease_secs: u64,
     /// Concord's app registration per platform slug, for connecting accounts by OAuth.
     pub oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
 }
@@ -217,6 +220,7 @@ impl Settings {
             ("login_max_failures", u64::from(raw.login_max_failures)),
             ("login_window_secs", raw.login_window_secs),
             ("poll_interval_secs", raw.poll_interval_secs),
+            ("delivery_lease_secs", raw.delivery_lease_secs),
         ] {
             if value == 0 {
                 problems.push(format!("{key}: must be greater than 0"));
@@ -288,6 +292,7 @@ impl Settings {
             invitation_ttl_hours: raw.invitation_ttl_hours,
             poll_interval_secs: raw.poll_interval_secs,
             reconcile_concurrency: raw.reconcile_concurrency,
+            delivery_lease_secs: raw.delivery_lease_secs,
             oauth_apps: raw.oauth_apps,
             data_dir: raw.data_dir,
         })

@@ -11,7 +11,7 @@ use std::{
 };
 
 use chrono::Utc;
-use concord_connectors::{Delivery, Platform};
+use concord_connectors::{Delivery, Normalized, Platform};
 use concord_domain::events::InboundEvent;
 use concord_storage::{Claimed, InboundOutcome, StorageError};
 use serde::Deserialize;
@@ -30,8 +30,6 @@ const WORK_EVERY: Duration = Duration::from_millis(50);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(60);
 /// Deliveries leased per pass.
 const CLAIM_BATCH: u64 = 100;
-/// How long a lease lasts before another worker may take the delivery over.
-const LEASE_SECS: i64 = 60;
 /// How long a platform's stock figure waits for the sale deliveries that explain it.
 const STOCK_SETTLE: chrono::Duration = chrono::Duration::seconds(2);
 /// Attempts before a delivery becomes a dead letter.
@@ -92,9 +90,10 @@ struct OwnEvents {
 /// One pass over due deliveries: applies each, then records processed, retry (with
 /// exponential backoff and jitter) or dead letter. Returns how many it handled.
 pub async fn process_inbound(state: &AppState) -> usize {
+    let lease = i64::try_from(state.settings.delivery_lease_secs).unwrap_or(i64::MAX);
     let claimed = match state
         .store
-        .claim_inbound(CLAIM_BATCH, chrono::Duration::seconds(LEASE_SECS))
+        .claim_inbound(CLAIM_BATCH, chrono::Duration::seconds(lease))
         .await
     {
         Ok(claimed) => claimed,
@@ -104,8 +103,22 @@ pub async fn process_inbound(state: &AppState) -> usize {
         }
     };
     let handled = claimed.len();
+    let batch: Vec<i64> = claimed.iter().map(|d| d.id).collect();
+    let mut read = Vec::with_capacity(handled);
     for delivery in claimed {
-        let outcome = apply(state, &delivery).await;
+        let contents = read_delivery(state, &delivery).await;
+        read.push((delivery, contents));
+    }
+    // A platform's stock figure is judged after the other deliveries of the batch, whatever
+    // order they arrived in, so a sale that explains the figure is applied before it.
+    read.sort_by_key(|(_, contents)| {
+        matches!(contents, Ok(Contents::Platform { figures: true, .. }))
+    });
+    for (delivery, contents) in read {
+        let outcome = match contents {
+            Ok(contents) => apply(state, &delivery, contents, &batch).await,
+            Err(outcome) => outcome,
+        };
         if let InboundOutcome::Dead { error } | InboundOutcome::Retry { error, .. } = &outcome {
             tracing::warn!(delivery = delivery.id, tenant_id = %delivery.scope.tenant_id(), %error, "delivery not applied");
         }
@@ -116,8 +129,26 @@ pub async fn process_inbound(state: &AppState) -> usize {
     handled
 }
 
-async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
-    let events = match events_of(state, delivery).await {
+/// What a delivery carries.
+enum Contents {
+    /// Concord's own events (`standard-webhooks`), or none (an unverified hint).
+    Own(Vec<InboundEvent>),
+    /// A platform's payload, normalized by its connector.
+    Platform {
+        normalized: Vec<Normalized>,
+        /// It holds stock figures.
+        figures: bool,
+    },
+}
+
+/// Applies a delivery of the leased `batch`.
+async fn apply(
+    state: &AppState,
+    delivery: &Claimed,
+    contents: Contents,
+    batch: &[i64],
+) -> InboundOutcome {
+    let events = match events_of(state, delivery, contents, batch).await {
         Ok(events) => events,
         Err(outcome) => return outcome,
     };
@@ -140,14 +171,11 @@ async fn apply(state: &AppState, delivery: &Claimed) -> InboundOutcome {
     }
 }
 
-/// The domain events a delivery carries: Concord's own for `standard-webhooks`, otherwise
-/// the platform's payload normalized by its connector and translated. An unverified
-/// delivery (from a platform that does not sign) is never trusted: only what it names is
-/// fetched.
-async fn events_of(
-    state: &AppState,
-    delivery: &Claimed,
-) -> Result<Vec<InboundEvent>, InboundOutcome> {
+/// Reads a delivery: Concord's own events for `standard-webhooks`, otherwise the platform's
+/// payload normalized by its connector. An unverified delivery (from a platform that does
+/// not sign) is never trusted: it carries nothing, and only what it names is fetched later
+/// by polling and reconcile.
+async fn read_delivery(state: &AppState, delivery: &Claimed) -> Result<Contents, InboundOutcome> {
     let dead = |error: String| InboundOutcome::Dead { error };
     let target = state
         .store
@@ -163,7 +191,7 @@ async fn events_of(
         .map_err(|e: concord_connectors::UnknownPlatform| dead(e.to_string()))?;
     if platform == Platform::StandardWebhooks {
         return serde_json::from_str::<OwnEvents>(&delivery.body)
-            .map(|own| own.events)
+            .map(|own| Contents::Own(own.events))
             .map_err(|e| dead(format!("not a batch of Concord events: {e}")));
     }
     let headers: Vec<(String, String)> = delivery
@@ -187,14 +215,51 @@ async fn events_of(
             delivery = delivery.id,
             "unsigned {platform} delivery: only a hint, caught up by polling and reconcile"
         );
-        return Ok(Vec::new());
+        return Ok(Contents::Own(Vec::new()));
     }
-    // A platform announces its new stock figure and the sale that caused it in separate
-    // deliveries, in either order. A figure is judged only once the sales delivered with it
-    // have had time to arrive, so it is not mistaken for a manual edit.
-    let settled_at = delivery.received_at + STOCK_SETTLE;
-    if normalized.iter().any(|n| n.inventory.is_some()) && Utc::now() < settled_at {
-        return Err(InboundOutcome::Defer { at: settled_at });
+    let figures = normalized.iter().any(|n| n.inventory.is_some());
+    Ok(Contents::Platform {
+        normalized,
+        figures,
+    })
+}
+
+/// The domain events of a delivery's contents. A platform announces its new stock figure
+/// and the sale that caused it in separate deliveries, in either order. A figure is judged
+/// only once the sales delivered with it have had time to arrive, and every delivery that
+/// arrived before it or in that time has been applied (a worker that died holding them
+/// delays them by its lease), so it is not mistaken for a manual edit.
+async fn events_of(
+    state: &AppState,
+    delivery: &Claimed,
+    contents: Contents,
+    batch: &[i64],
+) -> Result<Vec<InboundEvent>, InboundOutcome> {
+    let (normalized, figures) = match contents {
+        Contents::Own(events) => return Ok(events),
+        Contents::Platform {
+            normalized,
+            figures,
+        } => (normalized, figures),
+    };
+    if figures {
+        let settled_at = delivery.received_at + STOCK_SETTLE;
+        if Utc::now() < settled_at {
+            return Err(InboundOutcome::Defer { at: settled_at });
+        }
+        match state
+            .store
+            .deliveries_waiting_around(&delivery.connection_id, delivery.id, settled_at, batch)
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => {
+                return Err(InboundOutcome::Defer {
+                    at: Utc::now() + STOCK_SETTLE,
+                });
+            }
+            Err(e) => return Err(retry(delivery, e.to_string())),
+        }
     }
     crate::sync::to_events(
         state,

@@ -7,6 +7,7 @@
 //! as a second wall.
 
 mod analytics;
+mod arrival;
 mod audit;
 mod catalog;
 mod channels;

@@ -1,5 +1,6 @@
-//! The demo drives Concord the way a merchant's browser does: over the public HTTP API,
-//! signed in with a session cookie and echoing the CSRF token on writes.
+//! A client that drives Concord the way a merchant's browser does: over the public HTTP
+//! API, signed in with a session cookie and echoing the CSRF token on writes. The demo and
+//! the cross-process checks in `e2e/` use it.
 
 use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode, header};
@@ -43,7 +44,7 @@ impl ApiClient {
         };
         if !response.status().is_success() {
             bail!(
-                "signing in the demo user failed: {} {}",
+                "signing in {email} failed: {} {}",
                 response.status(),
                 response.text().await.unwrap_or_default()
             );
@@ -67,7 +68,7 @@ impl ApiClient {
         client.csrf = me["csrf_token"].as_str().unwrap_or_default().to_owned();
         client.tenant = me["memberships"][0]["tenant_id"]
             .as_str()
-            .context("the demo user belongs to no organization")?
+            .with_context(|| format!("{email} belongs to no organization"))?
             .to_owned();
         Ok((client, created))
     }

@@ -9,6 +9,9 @@ mod client;
 mod seed;
 mod traffic;
 
+pub use client::ApiClient;
+pub use seed::{Channel, connect};
+
 use std::{net::TcpListener, path::PathBuf, time::Duration};
 
 use actix_web::HttpServer;
@@ -58,13 +61,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         port = args.port,
         dashboard = args.dashboard_dir,
     );
-    for platform in ["shopify", "square", "lightspeed-r"] {
-        let sim = SimConfig::new(Platform::Shopify);
-        toml.push_str(&format!(
-            "[oauth_apps.{platform}]\nclient_id = {:?}\nclient_secret = {:?}\n",
-            sim.client_id, sim.client_secret
-        ));
-    }
+    toml.push_str(&simulated_oauth_apps());
     let mut settings = Settings::from_toml(&toml).map_err(|e| anyhow::anyhow!("{e}"))?;
     settings.demo = true;
     crate::telemetry::init(settings.log_format, &settings.log_level);
@@ -137,6 +134,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("stopped");
     Ok(())
+}
+
+/// The `[oauth_apps.*]` configuration tables of the platforms connected by OAuth, naming the
+/// app every simulator knows, so Concord can be connected to simulators as to the real
+/// platforms.
+pub fn simulated_oauth_apps() -> String {
+    let sim = SimConfig::new(Platform::Shopify);
+    ["shopify", "square", "lightspeed-r"]
+        .iter()
+        .map(|platform| {
+            format!(
+                "[oauth_apps.{platform}]\nclient_id = {:?}\nclient_secret = {:?}\n",
+                sim.client_id, sim.client_secret
+            )
+        })
+        .collect()
 }
 
 fn start_sim(

@@ -147,8 +147,7 @@ impl Shop {
 
     /// Connects `sim` as the connection named `name` (creating it if needed): every channel
     /// offers the whole shop's stock, and a store's till (`sells_from` > 0) is mapped to its
-    /// store, so its sales come off that store's shelf. Access by OAuth or keys, listings
-    /// matched, webhooks registered.
+    /// store, so its sales come off that store's shelf.
     pub async fn connect(
         &self,
         api: &ApiClient,
@@ -156,86 +155,121 @@ impl Shop {
         name: &str,
         sells_from: Option<usize>,
     ) -> anyhow::Result<()> {
-        let platform = sim.platform();
-        let connections = api.get("/connections").await?;
-        let existing = connections
-            .as_array()
-            .and_then(|cs| cs.iter().find(|c| c["platform"] == platform.slug()))
-            .and_then(|c| c["id"].as_str())
-            .map(str::to_owned);
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                let created = api
-                    .post(
-                        "/connections",
-                        json!({ "platform": platform.slug(), "name": name }),
-                    )
-                    .await?;
-                created["id"]
-                    .as_str()
-                    .context("no connection id")?
-                    .to_owned()
-            }
-        };
-        if sells_from.is_some() {
-            api.put(
-                &format!("/connections/{id}/settings"),
-                json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": self.locations }),
-            )
-            .await?;
-        }
-        let config = sim.config();
-        match platform {
-            Platform::Shopify | Platform::Square | Platform::LightspeedR => {
-                api.approve_oauth(&id, sim.base_url()).await?;
-            }
-            _ => {
-                let credentials = match platform {
-                    Platform::WooCommerce => {
-                        json!({ "api_key": config.client_id, "api_secret": config.client_secret })
-                    }
-                    _ => json!({ "access_token": sim.access_token() }),
-                };
-                api.put(
-                    &format!("/connections/{id}/access"),
-                    json!({ "base_url": sim.base_url(), "credentials": credentials,
-                            "webhook_secret": config.webhook_secret }),
-                )
-                .await?;
-            }
-        }
-        // Lightspeed Retail has no webhooks: Concord polls it.
-        if platform != Platform::LightspeedR {
-            api.post(&format!("/connections/{id}/webhooks"), json!({}))
-                .await?;
-        }
-        if let Some(at) = sells_from.filter(|at| *at > 0) {
-            // A store's till sells the store's own units: its sales come off that store.
-            let platform_locations = api
-                .get(&format!("/connections/{id}/platform-locations"))
-                .await?;
-            if let Some(first) = platform_locations[0]["id"].as_str() {
-                api.put(
-                    &format!("/connections/{id}/location-map"),
-                    json!({ "location_id": self.locations[at], "external_location_id": first }),
-                )
-                .await?;
-            }
-        }
-        if sells_from.is_some() {
-            api.post(&format!("/connections/{id}/listings/sync"), json!({}))
-                .await?;
-            // Read what the platform shows first: only the figures that differ are written
-            // then (Lightspeed allows one write per ten seconds).
-            api.post(
-                &format!("/connections/{id}/reconcile"),
-                json!({ "full": true }),
-            )
-            .await?;
-        }
-        Ok(())
+        let sells = sells_from.map(|at| Channel {
+            sourcing: &self.locations,
+            till: self
+                .locations
+                .get(at)
+                .filter(|_| at > 0)
+                .map(String::as_str),
+        });
+        connect(api, sim, name, sells).await.map(drop)
     }
+}
+
+/// What a connected platform sells from.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel<'a> {
+    /// The locations whose stock the channel offers.
+    pub sourcing: &'a [String],
+    /// A store whose till this is: the platform's first location is mapped to it, so its
+    /// sales come off that store's shelf. `None`: sales come off the sourcing locations.
+    pub till: Option<&'a str>,
+}
+
+/// Connects `sim` through the public API as a merchant would, as the connection named
+/// `name` (created unless one of that platform and name exists): access by OAuth or keys,
+/// webhooks registered, and, for a channel that sells (`sells`), its sourcing and location
+/// set, listings matched and a first full reconcile run (only the figures that differ are
+/// written then). Returns the connection's id.
+pub async fn connect(
+    api: &ApiClient,
+    sim: &RunningSim,
+    name: &str,
+    sells: Option<Channel<'_>>,
+) -> anyhow::Result<String> {
+    let platform = sim.platform();
+    let connections = api.get("/connections").await?;
+    let existing = connections
+        .as_array()
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["platform"] == platform.slug() && c["name"] == name)
+        })
+        .and_then(|c| c["id"].as_str())
+        .map(str::to_owned);
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let created = api
+                .post(
+                    "/connections",
+                    json!({ "platform": platform.slug(), "name": name }),
+                )
+                .await?;
+            created["id"]
+                .as_str()
+                .context("no connection id")?
+                .to_owned()
+        }
+    };
+    if let Some(channel) = sells {
+        api.put(
+            &format!("/connections/{id}/settings"),
+            json!({ "safety_buffer": 0, "allocation_cap": null, "sourcing": channel.sourcing }),
+        )
+        .await?;
+    }
+    let config = sim.config();
+    match platform {
+        Platform::Shopify | Platform::Square | Platform::LightspeedR => {
+            api.approve_oauth(&id, sim.base_url()).await?;
+        }
+        _ => {
+            let credentials = match platform {
+                Platform::WooCommerce => {
+                    json!({ "api_key": config.client_id, "api_secret": config.client_secret })
+                }
+                _ => json!({ "access_token": sim.access_token() }),
+            };
+            api.put(
+                &format!("/connections/{id}/access"),
+                json!({ "base_url": sim.base_url(), "credentials": credentials,
+                        "webhook_secret": config.webhook_secret }),
+            )
+            .await?;
+        }
+    }
+    // Lightspeed Retail has no webhooks: Concord polls it.
+    if platform != Platform::LightspeedR {
+        api.post(&format!("/connections/{id}/webhooks"), json!({}))
+            .await?;
+    }
+    let Some(channel) = sells else {
+        return Ok(id);
+    };
+    if let Some(store) = channel.till {
+        let platform_locations = api
+            .get(&format!("/connections/{id}/platform-locations"))
+            .await?;
+        if let Some(first) = platform_locations[0]["id"].as_str() {
+            api.put(
+                &format!("/connections/{id}/location-map"),
+                json!({ "location_id": store, "external_location_id": first }),
+            )
+            .await?;
+        }
+    }
+    api.post(&format!("/connections/{id}/listings/sync"), json!({}))
+        .await?;
+    // Read what the platform shows first: only the figures that differ are written then
+    // (Lightspeed allows one write per ten seconds).
+    api.post(
+        &format!("/connections/{id}/reconcile"),
+        json!({ "full": true }),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// Creates the catalog and receives the starting stock.

@@ -52,6 +52,17 @@ pub struct Reply {
 pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
+    /// The test database's URL as another process (the `concord` binary) reaches it.
+    pub fn url_for_another_process(&self) -> String {
+        match self.db.schema() {
+            Some(schema) => {
+                let joiner = if self.db.url.contains('?') { '&' } else { '?' };
+                format!("{}{joiner}options=-c%20search_path%3D{schema}", self.db.url)
+            }
+            None => self.db.url.clone(),
+        }
+    }
+
     /// The application with default test settings.
     pub async fn spawn() -> Self {
         Self::spawn_with("").await

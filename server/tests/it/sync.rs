@@ -321,6 +321,17 @@ impl Live {
         reply.json().await.expect("json")
     }
 
+    /// Stops the worker, as if it had died.
+    pub(crate) fn stop_worker(&mut self) {
+        self.stop.cancel();
+    }
+
+    /// Starts a worker again.
+    pub(crate) fn start_worker(&mut self) {
+        self.stop = CancellationToken::new();
+        tokio::spawn(worker::run(self.app.state.clone(), self.stop.clone()));
+    }
+
     pub(crate) async fn finish(self) {
         self.stop.cancel();
         self.app.cleanup().await;
@@ -374,6 +385,80 @@ async fn a_sale_on_one_platform_reaches_every_other_and_edits_are_told_from_echo
         woo.stats().writes,
         woo_writes,
         "no write back to the platform that sold: it already shows 11"
+    );
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_stock_figure_waits_for_the_sale_a_dead_worker_was_holding() {
+    let mut live = Live::start().await;
+    let (shopify, shopify_id) = live.connect(Platform::Shopify, 10).await;
+    live.settle(&[&shopify], 10).await;
+    live.stop_worker();
+    // Platforms stamp figures to the second: sell in a later second than the last write.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let waiting = format!(
+        "SELECT count(*) FROM inbound_events WHERE connection_id = '{shopify_id}' AND status = 'pending'"
+    );
+    live.post_sim(
+        &shopify,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 2 }),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while live.app.db.count(&waiting).await.expect("count") < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no deliveries");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A worker leases the order and dies; the platform's new figure (8) stays due.
+    let leased = live
+        .app
+        .state
+        .store
+        .claim_inbound(10, chrono::Duration::seconds(4))
+        .await
+        .expect("claim");
+    assert_eq!(leased.len(), 2);
+    assert_eq!(
+        leased
+            .iter()
+            .filter(|d| d.body.contains("line_items"))
+            .count(),
+        1,
+        "one order"
+    );
+    let released = live
+        .app
+        .db
+        .execute(
+            "UPDATE inbound_events SET status = 'pending', next_attempt_at = received_at \
+             WHERE status = 'processing' AND body NOT LIKE '%line_items%'",
+        )
+        .await
+        .expect("release");
+    assert_eq!(released, 1, "the figure is free");
+    // Once the figure's own settle delay has passed, another worker judges it: the sale is
+    // still held by the dead worker, so the figure waits rather than count as an edit.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.start_worker();
+    live.settle(&[&shopify], 8).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.settle(&[&shopify], 8).await;
+    let edits = live
+        .app
+        .db
+        .count("SELECT count(*) FROM stock_movements WHERE reason = 'adjustment'")
+        .await
+        .expect("count");
+    assert_eq!(edits, 0, "the sale was not counted again as an edit");
+    assert_eq!(
+        live.app
+            .db
+            .count("SELECT count(*) FROM inbound_events WHERE status <> 'processed'")
+            .await
+            .expect("count"),
+        0
     );
     live.finish().await;
 }
@@ -615,17 +700,6 @@ async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
     live.finish().await;
 }
 
-/// The test database's URL as another process (the CLI) reaches it.
-fn database_url(app: &TestApp) -> String {
-    match app.db.schema() {
-        Some(schema) => {
-            let joiner = if app.db.url.contains('?') { '&' } else { '?' };
-            format!("{}{joiner}options=-c%20search_path%3D{schema}", app.db.url)
-        }
-        None => app.db.url.clone(),
-    }
-}
-
 #[actix_web::test]
 async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     let live = Live::start().await;
@@ -644,7 +718,10 @@ async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     .await;
     let data_dir =
         std::env::temp_dir().join(format!("concord-cli-{}", crate::harness::rand_suffix()));
-    let (tenant, url) = (live.owner.tenant_id.clone(), database_url(&live.app));
+    let (tenant, url) = (
+        live.owner.tenant_id.clone(),
+        live.app.url_for_another_process(),
+    );
     let dir = data_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
@@ -756,5 +833,50 @@ async fn platform_locations_are_listed_and_mapped_to_sourcing_locations() {
         )
         .await;
     assert_eq!(remap.status, StatusCode::NO_CONTENT);
+    live.finish().await;
+}
+
+#[actix_web::test]
+async fn a_polled_sale_older_than_a_write_does_not_hide_the_next_write() {
+    let live = Live::start().await;
+    let (shopify, _) = live.connect(Platform::Shopify, 10).await;
+    let mut config = SimConfig::new(Platform::LightspeedR);
+    config.seed = vec![SeedProduct::new(
+        "MV-DVD",
+        "5012345678900",
+        "Midnight Velvet",
+        1999,
+        "USD",
+        10,
+    )];
+    let lightspeed = Simulator::start(config).expect("simulator");
+    let id = live.connect_by_oauth(&lightspeed).await;
+    let synced = live
+        .app
+        .post(
+            &format!("{}/connections/{id}/listings/sync", live.base),
+            json!({}),
+            Some(&live.owner),
+        )
+        .await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    live.settle(&[&shopify, &lightspeed], 10).await;
+    // Lightspeed sells one, which Concord learns of only at its next poll; before that, a
+    // sale on Shopify makes Concord write 8 over Lightspeed's 9. The polled sale then takes
+    // Concord to 7, and Lightspeed, still showing the 8 written, must be written again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    live.post_sim(
+        &lightspeed,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 1 }),
+    )
+    .await;
+    live.post_sim(
+        &shopify,
+        "/_sim/sale",
+        json!({ "sku": "MV-DVD", "quantity": 2 }),
+    )
+    .await;
+    live.settle(&[&shopify, &lightspeed], 7).await;
     live.finish().await;
 }

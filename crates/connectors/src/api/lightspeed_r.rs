@@ -285,7 +285,10 @@ impl Connector for LightspeedRApi {
             .clone()
             .unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into());
         let request = get(session, "Sale.json")?.query(&[
-            ("timeStamp", format!(">,{since}").as_str()),
+            // Stamps are to the second: a sale stamped in the second of the last one seen may
+            // have been made after that read. Read that second again (what was read before is
+            // applied once: the ledger keys each sale), so none is skipped.
+            ("timeStamp", format!(">=,{since}").as_str()),
             ("sort", "timeStamp"),
             ("completed", "true"),
             ("load_relations", "[\"SaleLines\",\"SaleLines.Item\"]"),

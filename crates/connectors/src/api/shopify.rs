@@ -22,6 +22,8 @@ const PAGE: usize = 100;
 /// Orders per page: with up to 30 lines each, a page stays well under Shopify's single-query
 /// cost ceiling of 1000 points.
 const ORDERS_PAGE: usize = 5;
+/// Pages of orders one read follows at most.
+const ORDERS_PAGES_PER_READ: usize = 40;
 /// Items per page of stock figures at every location: with up to 50 levels each (3 points a
 /// level), a page stays under the same ceiling. One location's figures come 100 a page.
 const ALL_LEVELS_PAGE: usize = 5;
@@ -450,35 +452,67 @@ impl Connector for ShopifyApi {
         let since = cursor
             .clone()
             .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-        let data: OrdersData = call(
-            session,
-            "query Orders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { legacyResourceId name currencyCode displayFinancialStatus cancelledAt createdAt updatedAt totalPriceSet { shopMoney { amount currencyCode } } lineItems(first: 30) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } pageInfo { hasNextPage endCursor } } }",
-            json!({ "first": ORDERS_PAGE, "after": null, "query": format!("updated_at:>'{since}'") }),
-        )
-        .await?;
+        // Stamps are to the second, and many orders can share one: the pages of one query
+        // are followed to its end before the time cursor moves, and the cursor's second is
+        // read again (what was read before is applied once), so no order stamped in the
+        // second of the last one read is skipped.
+        let query = format!("updated_at:>='{since}'");
         let mut latest = cursor;
         let mut events = Vec::new();
-        for node in &data.orders.nodes {
-            let body = serde_json::to_vec(&rest_shape(node))
-                .map_err(|e| ConnectorError::Permanent(e.to_string()))?;
-            let headers = [("X-Shopify-Topic".to_owned(), "orders/updated".to_owned())];
-            let delivery = Delivery {
-                body: &body,
-                headers: &headers,
-                url: None,
+        let mut after: Option<String> = None;
+        for _ in 0..ORDERS_PAGES_PER_READ {
+            let page: Result<OrdersData, ConnectorError> = call(
+                session,
+                "query Orders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) { nodes { legacyResourceId name currencyCode displayFinancialStatus cancelledAt createdAt updatedAt totalPriceSet { shopMoney { amount currencyCode } } lineItems(first: 30) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } pageInfo { hasNextPage endCursor } } }",
+                json!({ "first": ORDERS_PAGE, "after": after, "query": query }),
+            )
+            .await;
+            let data = match page {
+                Ok(data) => data,
+                // Refused part way (a rate limit): what was read counts, and the next read
+                // starts again at the last second seen.
+                Err(_) if !events.is_empty() => {
+                    return Ok(Changes {
+                        events,
+                        cursor: latest,
+                        more: true,
+                    });
+                }
+                Err(e) => return Err(e),
             };
-            events.extend(
-                crate::parse(Platform::Shopify, &delivery)
-                    .map_err(|e| ConnectorError::Permanent(e.to_string()))?,
-            );
-            if let Some(updated) = node.get("updatedAt").and_then(Value::as_str) {
-                latest = Some(updated.to_owned());
+            for node in &data.orders.nodes {
+                let body = serde_json::to_vec(&rest_shape(node))
+                    .map_err(|e| ConnectorError::Permanent(e.to_string()))?;
+                let headers = [("X-Shopify-Topic".to_owned(), "orders/updated".to_owned())];
+                let delivery = Delivery {
+                    body: &body,
+                    headers: &headers,
+                    url: None,
+                };
+                events.extend(
+                    crate::parse(Platform::Shopify, &delivery)
+                        .map_err(|e| ConnectorError::Permanent(e.to_string()))?,
+                );
+                if let Some(updated) = node.get("updatedAt").and_then(Value::as_str) {
+                    latest = Some(updated.to_owned());
+                }
+            }
+            match data.orders.page_info.end_cursor {
+                Some(next) if data.orders.page_info.has_next_page => after = Some(next),
+                _ => {
+                    return Ok(Changes {
+                        events,
+                        cursor: latest,
+                        more: false,
+                    });
+                }
             }
         }
+        // More pages than one read follows: the next read starts at the last second seen.
         Ok(Changes {
             events,
             cursor: latest,
-            more: data.orders.page_info.has_next_page,
+            more: true,
         })
     }
 }

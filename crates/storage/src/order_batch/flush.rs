@@ -304,6 +304,9 @@ impl Engine<'_> {
     /// The platform sold these units itself, so its own stock figure dropped by them: the
     /// figure Concord expects it to show follows, as of the sale's time on the platform, so
     /// its stock reports from before (or at) that time are not mistaken for manual edits.
+    /// A sale older than the figure Concord knows (a write that set the platform's figure, or
+    /// a report that already counted the sale) changes nothing: that figure stands, and a
+    /// write brings the platform to Concord's.
     async fn follow_platform_figures(
         &self,
         txn: &sea_orm::DatabaseTransaction,
@@ -323,22 +326,15 @@ impl Engine<'_> {
                         change,
                     ),
                 )
-                .col_expr(
-                    availability::Column::ReportedAt,
-                    Expr::case(
-                        sea_orm::sea_query::ExprTrait::or(
-                            availability::Column::ReportedAt.is_null(),
-                            availability::Column::ReportedAt.lt(at),
-                        ),
-                        at,
-                    )
-                    .finally(Expr::col(availability::Column::ReportedAt))
-                    .into(),
-                )
+                .col_expr(availability::Column::ReportedAt, Expr::value(at))
                 .filter(availability::Column::TenantId.eq(self.tenant.as_str()))
                 .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
                 .filter(availability::Column::SkuId.eq(sku_id))
                 .filter(availability::Column::Reported.is_not_null())
+                .filter(sea_orm::sea_query::ExprTrait::or(
+                    availability::Column::ReportedAt.is_null(),
+                    availability::Column::ReportedAt.lt(at),
+                ))
                 .exec(txn)
                 .await?;
         }
