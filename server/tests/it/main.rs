@@ -14,6 +14,7 @@ mod harness;
 mod health;
 mod inventory;
 mod isolation;
+mod late_sales;
 mod live;
 mod members;
 mod orders;
