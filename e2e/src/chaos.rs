@@ -16,9 +16,7 @@ use std::{
 
 use anyhow::Context;
 use concord_server::demo::{self, ApiClient, Channel};
-use concord_simulators::{
-    Faults, Platform, RunningSim, SaleLine, SaleRequest, SeedProduct, SimConfig, Simulator,
-};
+use concord_simulators::{Faults, Platform, RunningSim, SaleLine, SaleRequest};
 use concord_storage::test_support::TestDatabase;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde_json::json;
@@ -27,7 +25,10 @@ use self::{
     check::{Expected, Observed},
     procs::{Concord, PrivateRedis, free_port},
 };
-use crate::scenarios::{KEYS, round, sku_code};
+use crate::{
+    scenarios::{KEYS, round, sku_code},
+    sims::SimSpec,
+};
 
 /// Units of every SKU at the start, on Concord and on every platform.
 const START: i64 = 1_000;
@@ -299,22 +300,14 @@ async fn create_catalog(api: &ApiClient, skus: usize) -> anyhow::Result<String> 
 }
 
 fn start_sim(platform: Platform, skus: usize) -> anyhow::Result<RunningSim> {
-    let mut config = SimConfig::new(platform);
-    config.seed = (0..skus)
-        .map(|i| {
-            SeedProduct::new(
-                sku_code(i),
-                "",
-                format!("Chaos Title {i}"),
-                1999,
-                "USD",
-                START,
-            )
-        })
-        .collect();
-    // Webhook retries an hour apart come 3.6 s apart.
-    config.time_scale = 0.001;
-    Ok(Simulator::start(config)?)
+    // Webhook retries an hour apart come 3.6 s apart (the spec's time scale).
+    SimSpec {
+        platform: platform.slug().to_owned(),
+        skus,
+        stock: START,
+        unlimited: false,
+    }
+    .start()
 }
 
 /// Waits until the reconciles started while connecting have finished.
