@@ -22,6 +22,7 @@ mod m20261201_000002_create_compliance_rules;
 mod m20261201_000003_create_compliance_records;
 mod m20261201_000004_create_retention;
 mod m20261201_000005_create_offer_refreshes;
+mod m20261202_000001_unexplained_drops;
 mod rls;
 
 /// Applies Concord's migrations in order.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_create_compliance_records::Migration),
             Box::new(m20261201_000004_create_retention::Migration),
             Box::new(m20261201_000005_create_offer_refreshes::Migration),
+            Box::new(m20261202_000001_unexplained_drops::Migration),
         ]
     }
 }

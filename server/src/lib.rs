@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod files;
 pub mod intake;
+pub mod intake_targets;
 pub mod live;
 pub mod metrics;
 pub mod reconcile_cli;

@@ -7,8 +7,9 @@ use concord_storage::{Backend, Store};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
-    auth::rate_limit::LoginLimiter, config::Settings, intake::IntakeQueue, live::LiveHub,
-    metrics::Metrics, secret_box::SecretBox, sync::RateGate,
+    auth::rate_limit::LoginLimiter, config::Settings, intake::IntakeQueue,
+    intake_targets::IntakeTargets, live::LiveHub, metrics::Metrics, secret_box::SecretBox,
+    sync::RateGate,
 };
 
 /// Shared application state, cheap to clone.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub gate: RateGate,
     /// Webhook deliveries stored in group commits.
     pub intake: IntakeQueue,
+    /// The connections deliveries name, kept in memory for a few seconds.
+    pub intake_targets: IntakeTargets,
 }
 
 impl AppState {
@@ -86,6 +89,7 @@ impl AppState {
         };
         Ok(Self {
             intake: IntakeQueue::start(store.clone(), writers),
+            intake_targets: IntakeTargets::default(),
             live,
             secrets,
             store,

@@ -500,6 +500,10 @@ impl Ctx<'_> {
                 )))
             }
             StockReport::Edited { delta } => {
+                if delta < 0 {
+                    self.remember_unexplained_drop(&found.id, -delta, at)
+                        .await?;
+                }
                 self.adjust(
                     &found.id,
                     location,
@@ -512,6 +516,28 @@ impl Ctx<'_> {
                 .await
             }
         }
+    }
+
+    /// Remembers a drop of `units` in the platform's figure at `at` that no sale known yet
+    /// explained: a sale from before `at` that arrives later was counted by it already.
+    async fn remember_unexplained_drop(
+        &self,
+        sku_id: &str,
+        units: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        availability::Entity::update_many()
+            .col_expr(
+                availability::Column::Unexplained,
+                Expr::col(availability::Column::Unexplained).add(units),
+            )
+            .col_expr(availability::Column::UnexplainedAt, Expr::value(at))
+            .filter(availability::Column::TenantId.eq(self.tenant()))
+            .filter(availability::Column::SkuId.eq(sku_id))
+            .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+            .exec(self.txn)
+            .await?;
+        Ok(())
     }
 
     /// Records a manual adjustment made on the platform at its location.

@@ -305,6 +305,7 @@ pub async fn disconnect(
     access.require(Permission::ManageTenant)?;
     let id: ConnectionId = path_id(&path.1)?;
     access.repos(&state).disconnect(&id).await?;
+    state.intake_targets.forget(&id);
     Ok(HttpResponse::NoContent().finish())
 }
 

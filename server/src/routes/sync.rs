@@ -77,6 +77,7 @@ pub async fn set_access(
             access.caller.user_id().as_str(),
         )
         .await?;
+    state.intake_targets.forget(&id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -620,7 +621,8 @@ pub async fn register_webhooks(
                     state.secrets.seal(&secret).map_err(ApiError::internal)?,
                     access.caller.user_id().as_str(),
                 )
-                .await?
+                .await?;
+            state.intake_targets.forget(&id);
         }
         // The platform signs with a secret Concord should already hold (an endpoint kept
         // from an earlier registration): without it no delivery would verify.

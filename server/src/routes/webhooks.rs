@@ -17,6 +17,7 @@ use crate::{
     auth::TenantAccess,
     error::{ApiError, ApiResult, ErrorBody},
     intake::Received,
+    intake_targets::Target,
     routes::path_id,
     state::AppState,
 };
@@ -40,16 +41,10 @@ pub async fn intake(
     let (slug, raw_id) = path.into_inner();
     let platform: Platform = slug.parse().map_err(|_| ApiError::not_found())?;
     let connection_id: ConnectionId = path_id(&raw_id)?;
-    let target = state.store.intake_target(&connection_id).await?;
-    if target.platform != platform.slug() {
-        return Err(ApiError::not_found());
-    }
-    let secret = target
-        .sealed_secret
-        .as_deref()
-        .map(|sealed| state.secrets.open(sealed))
-        .transpose()
-        .map_err(ApiError::internal)?;
+    let found = state
+        .intake_targets
+        .get(&state.store, &state.secrets, &connection_id)
+        .await?;
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -67,21 +62,17 @@ pub async fn intake(
         headers: &headers,
         url: Some(&url),
     };
-    let keys = Keys {
-        secret: secret.as_deref(),
-        ..Keys::default()
-    };
-    let verified =
-        match concord_connectors::verify(platform, &delivery, &keys, Utc::now().timestamp()) {
-            Ok(()) => true,
-            Err(Rejection::Unsigned(_)) => false,
-            Err(Rejection::MissingKey(_)) => {
-                return Err(invalid_signature(
-                    "no signing secret is set for this connection",
-                ));
-            }
-            Err(reason) => return Err(invalid_signature(&reason.to_string())),
-        };
+    let mut target = found.target;
+    let mut verified = authentic(platform, &target, &delivery);
+    if found.remembered && verified.is_err() {
+        // The secret may have changed since it was read: read it again before refusing.
+        target = state
+            .intake_targets
+            .read(&state.store, &state.secrets, &connection_id)
+            .await?;
+        verified = authentic(platform, &target, &delivery);
+    }
+    let verified = verified?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     // No JSON or form body holds a raw NUL, and a database text column cannot store one.
@@ -92,7 +83,7 @@ pub async fn intake(
     let fresh = state
         .intake
         .store(Received {
-            scope: target.scope,
+            scope: target.scope.clone(),
             connection_id: connection_id.clone(),
             external_id,
             body: text,
@@ -107,6 +98,26 @@ pub async fn intake(
     } else {
         HttpResponse::Ok().json(json!({ "accepted": true, "duplicate": true }))
     })
+}
+
+/// Whether the delivery is signed by the connection's platform with its secret: `true`
+/// when verified, `false` for a platform that does not sign (a hint), an error otherwise.
+fn authentic(platform: Platform, target: &Target, delivery: &Delivery<'_>) -> ApiResult<bool> {
+    if target.platform != platform.slug() {
+        return Err(ApiError::not_found());
+    }
+    let keys = Keys {
+        secret: target.secret.as_deref(),
+        ..Keys::default()
+    };
+    match concord_connectors::verify(platform, delivery, &keys, Utc::now().timestamp()) {
+        Ok(()) => Ok(true),
+        Err(Rejection::Unsigned(_)) => Ok(false),
+        Err(Rejection::MissingKey(_)) => Err(invalid_signature(
+            "no signing secret is set for this connection",
+        )),
+        Err(reason) => Err(invalid_signature(&reason.to_string())),
+    }
 }
 
 fn invalid_signature(reason: &str) -> ApiError {
@@ -161,6 +172,7 @@ pub async fn issue_secret(
             access.caller.user_id().as_str(),
         )
         .await?;
+    state.intake_targets.forget(&id);
     let url = format!("{}/webhooks/{own}/{id}", state.settings.public_url);
     Ok(HttpResponse::Created().json(WebhookSecretOut { secret, url }))
 }

@@ -19,6 +19,8 @@ pub struct Model {
     pub push_error: Option<String>,
     pub reported_at: Option<DateTimeUtc>,
     pub recent_pushes: Option<String>,
+    pub unexplained: i64,
+    pub unexplained_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,10 +1,11 @@
 //! Writing a run: customers, movements, levels (read back), oversells, orders, lines, offers.
 
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use concord_domain::{
     SkuId,
-    ledger::{Bucket, StockLevel},
+    ledger::{Bucket, MovementReason, StockLevel},
     orders::{OrderStatus, OversellPolicy},
 };
 use sea_orm::{
@@ -13,7 +14,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
 };
 
-use super::{CHUNK, Engine, EventEffect};
+use super::{CHUNK, Engine, EventEffect, PendingMovement, Taker};
 use crate::{
     AvailabilityChange, decode,
     entity::{availability, customer, order, order_line, oversell, stock_level, stock_movement},
@@ -60,6 +61,7 @@ impl Engine<'_> {
                 .exec(txn)
                 .await?;
         }
+        self.explain_counted_sales().await?;
         let movements = std::mem::take(&mut self.movements);
         let mut deltas: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
         for m in &movements {
@@ -91,9 +93,9 @@ impl Engine<'_> {
                 source_connection_id: Set(Some(self.connection_id.to_string())),
                 source_event_id: Set(Some(m.event_id.clone())),
                 order_id: Set(Some(m.order_id.clone())),
-                order_line_id: Set(Some(m.stock_key.clone())),
+                order_line_id: Set(m.stock_key.clone()),
                 actor: Set(self.connection_id.to_string()),
-                note: Set(None),
+                note: Set(m.note.clone()),
                 occurred_at: Set(m.occurred_at),
                 recorded_at: Set(recorded_at),
             })
@@ -301,6 +303,77 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
+    /// Sales placed before a drop in the platform's figure that no known sale explained
+    /// were counted by that drop already (it was applied as an edit): each such sale gives
+    /// back what the drop took, up to the drop, so its units come off the ledger once.
+    async fn explain_counted_sales(&mut self) -> Result<()> {
+        let own: Vec<&Taker> = self.takers.iter().filter(|t| !t.kit_part).collect();
+        if own.is_empty() {
+            return Ok(());
+        }
+        let sku_ids: BTreeSet<&str> = own.iter().map(|t| t.sku_id.as_str()).collect();
+        let mut drops: HashMap<String, (i64, DateTime<Utc>)> = self
+            .scoped
+            .select::<availability::Entity>()
+            .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+            .filter(availability::Column::SkuId.is_in(sku_ids))
+            .filter(availability::Column::Unexplained.gt(0))
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((a.sku_id, (a.unexplained, a.unexplained_at?))))
+            .collect();
+        if drops.is_empty() {
+            return Ok(());
+        }
+        let placed: HashMap<&str, DateTime<Utc>> = self
+            .orders
+            .values()
+            .map(|o| (o.model.id.as_str(), o.model.placed_at))
+            .collect();
+        let mut counted: Vec<(&Taker, DateTime<Utc>)> = own
+            .into_iter()
+            .filter_map(|t| placed.get(t.order_id.as_str()).map(|at| (t, *at)))
+            .collect();
+        counted.sort_by_key(|(_, at)| *at);
+        let mut explained = Vec::new();
+        for (taker, placed_at) in counted {
+            let Some((left, drop_at)) = drops.get_mut(&taker.sku_id) else {
+                continue;
+            };
+            let units = taker.units.min(*left);
+            if placed_at > *drop_at || units == 0 {
+                continue;
+            }
+            *left -= units;
+            explained.push(PendingMovement {
+                sku_id: taker.sku_id.clone(),
+                location_id: taker.location_id.clone(),
+                reason: MovementReason::Adjustment,
+                delta: units,
+                order_id: taker.order_id.clone(),
+                stock_key: None,
+                event_id: taker.event_id.clone(),
+                occurred_at: placed_at,
+                note: Some(format!(
+                    "the platform's figure of {} already counted this sale",
+                    drop_at.to_rfc3339()
+                )),
+            });
+        }
+        for (sku_id, (left, _)) in drops {
+            availability::Entity::update_many()
+                .col_expr(availability::Column::Unexplained, Expr::value(left))
+                .filter(availability::Column::TenantId.eq(self.tenant.as_str()))
+                .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
+                .filter(availability::Column::SkuId.eq(sku_id))
+                .exec(self.txn)
+                .await?;
+        }
+        self.movements.extend(explained);
+        Ok(())
+    }
+
     /// The platform sold these units itself, so its own stock figure dropped by them: the
     /// figure Concord expects it to show follows, as of the sale's time on the platform, so
     /// its stock reports from before (or at) that time are not mistaken for manual edits.
@@ -311,7 +384,7 @@ impl Engine<'_> {
         &self,
         txn: &sea_orm::DatabaseTransaction,
         deltas: &BTreeMap<(String, String), (i64, i64)>,
-        at: chrono::DateTime<chrono::Utc>,
+        at: DateTime<Utc>,
     ) -> Result<()> {
         let mut sellable: BTreeMap<&str, i64> = BTreeMap::new();
         for ((sku_id, _), (on_hand, committed)) in deltas {

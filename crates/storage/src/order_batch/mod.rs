@@ -97,18 +97,24 @@ struct PendingMovement {
     reason: MovementReason,
     delta: i64,
     order_id: String,
-    stock_key: String,
+    /// The order line (or kit component of it) whose stock this is; none for a correction.
+    stock_key: Option<String>,
     event_id: String,
     occurred_at: DateTime<Utc>,
+    note: Option<String>,
 }
 
-/// A stock-taking movement, for assigning shortfalls.
+/// A stock-taking movement, for assigning shortfalls and telling sales a platform's figure
+/// already counted.
 struct Taker {
     event: usize,
+    event_id: String,
     order_id: String,
     sku_id: String,
     location_id: String,
     units: i64,
+    /// The units are a kit's components, which the platform does not count itself.
+    kit_part: bool,
 }
 
 struct Engine<'a> {
@@ -551,16 +557,19 @@ impl<'a> Engine<'a> {
                         reason,
                         delta,
                         order_id: order.id.clone(),
-                        stock_key: stock_key.clone(),
+                        stock_key: Some(stock_key.clone()),
                         event_id: source.event_id.to_owned(),
                         occurred_at: source.occurred_at,
+                        note: None,
                     });
                 }
                 self.applied.insert(applied_key, held);
                 if sellable_change < 0 && status != OrderStatus::Cancelled {
                     self.takers.push(Taker {
                         event,
+                        event_id: source.event_id.to_owned(),
                         order_id: order.id.clone(),
+                        kit_part: stock_sku != sku_id,
                         sku_id: stock_sku,
                         location_id: location.clone(),
                         units: -sellable_change,
