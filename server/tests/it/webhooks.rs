@@ -485,3 +485,62 @@ async fn rotating_the_encryption_key_reseals_stored_secrets() {
     );
     app.cleanup().await;
 }
+
+#[actix_web::test]
+async fn a_changed_signing_secret_takes_effect_at_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("owner@rekey.test", "Rekey").await;
+    let s = Stocked::create(&app, &owner).await;
+    let c = custom_connection(&app, &owner, &s).await;
+    let now = chrono::Utc::now().timestamp();
+    let first = deliver(&app, &c, "msg_a", &sale("a"), &c.secret, now).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
+    // A new secret issued here: the old one stops at once, the new one works at once.
+    let base = format!("/api/v1/tenants/{}", owner.tenant_id);
+    let reissued = app
+        .post(
+            &format!("{base}/connections/{}/webhook-secret", c.connection_id),
+            json!({}),
+            Some(&owner),
+        )
+        .await;
+    let second = str_at(&reissued.body, "/secret");
+    deliver(&app, &c, "msg_b", &sale("b"), &c.secret, now)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "invalid_signature");
+    let by_new = deliver(&app, &c, "msg_c", &sale("c"), &second, now).await;
+    assert_eq!(by_new.status, StatusCode::ACCEPTED, "{}", by_new.text);
+    // A secret changed by another server process: the first delivery signed with it reads
+    // the connection again instead of being refused.
+    let third = format!(
+        "{}{}",
+        standard_webhooks::SECRET_PREFIX,
+        base64::engine::general_purpose::STANDARD.encode([7u8; 24])
+    );
+    let sealed = app.state.secrets.seal(&third).expect("seal");
+    let changed = app
+        .db
+        .execute(&format!(
+            "UPDATE connections SET webhook_secret = '{sealed}' WHERE id = '{}'",
+            c.connection_id
+        ))
+        .await
+        .expect("update");
+    assert_eq!(changed, 1);
+    let by_third = deliver(&app, &c, "msg_d", &sale("d"), &third, now).await;
+    assert_eq!(by_third.status, StatusCode::ACCEPTED, "{}", by_third.text);
+    // Disconnected: refused at once.
+    let gone = app
+        .send(
+            actix_web::http::Method::DELETE,
+            &format!("{base}/connections/{}", c.connection_id),
+            None,
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    deliver(&app, &c, "msg_e", &sale("e"), &third, now)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "invalid_signature");
+    app.cleanup().await;
+}
