@@ -2,7 +2,7 @@
 //! acknowledged by the intake, then applied by the worker; the ledger is checked after.
 
 use std::{
-    io::{Read, Write},
+    io::{BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpStream},
     time::{Duration, Instant},
 };
@@ -28,6 +28,7 @@ pub async fn ingest(
     events: usize,
     concurrency: usize,
     rate: Option<f64>,
+    writers: usize,
 ) -> anyhow::Result<String> {
     // The yardstick first, on its own: single-row inserts as PostgreSQL's pgbench commits them.
     let yardstick = match database_url.clone() {
@@ -38,7 +39,10 @@ pub async fn ingest(
         _ => None,
     };
     let db = TestDatabase::create_on(database_url.as_deref(), 16).await?;
-    let settings = settings(redis_url, "redis_prefix = \"concord-bench\"")?;
+    let settings = settings(
+        redis_url,
+        &format!("redis_prefix = \"concord-bench\"\nintake_writers = {writers}"),
+    )?;
     let state = AppState::build(settings, db.store.clone()).await?;
     let (connection, secret) = setup(&state).await?;
     let (addr, control) = start_server(state.clone())?;
@@ -78,6 +82,7 @@ pub async fn ingest(
         "backend": if db.schema().is_some() { "postgres" } else { "sqlite" },
         "events": events,
         "concurrency": concurrency,
+        "intake_writers": writers,
         "rate_per_s": rate,
         "pgbench_insert_tps": yardstick.as_ref().and_then(|y| y.as_ref().ok()).map(|tps| round(*tps)),
         "pgbench_note": yardstick.and_then(Result::err),
@@ -152,8 +157,9 @@ fn send_share(
     secret: &str,
     share: Share,
 ) -> anyhow::Result<Vec<Duration>> {
-    let mut stream = TcpStream::connect(addr)?;
+    let stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
+    let mut stream = BufReader::new(stream);
     let mut latencies = Vec::new();
     for n in (share.worker..share.events).step_by(share.workers) {
         let due = share.schedule.map(|(started, per_s)| {
@@ -175,7 +181,7 @@ fn send_share(
                 body.len()
             );
             let sent = Instant::now();
-            stream.write_all(request.as_bytes())?;
+            stream.get_mut().write_all(request.as_bytes())?;
             let status = read_response(&mut stream)?;
             anyhow::ensure!(
                 status == 202 || (attempt == 1 && status == 200),
@@ -190,27 +196,26 @@ fn send_share(
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body; returns its status.
-fn read_response(stream: &mut TcpStream) -> anyhow::Result<u16> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        anyhow::ensure!(stream.read(&mut byte)? == 1, "connection closed");
-        head.push(byte[0]);
+fn read_response(stream: &mut BufReader<TcpStream>) -> anyhow::Result<u16> {
+    let mut status = 0;
+    let mut length = 0;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        anyhow::ensure!(stream.read_line(&mut line)? > 0, "connection closed");
+        if line == "\r\n" {
+            break;
+        }
+        if status == 0 {
+            status = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+        } else if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
     }
-    let head = String::from_utf8_lossy(&head);
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap_or(0))
-        })
-        .unwrap_or(0);
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body)?;
     Ok(status)

@@ -62,6 +62,9 @@ enum Scenario {
         /// answered if absent.
         #[arg(long)]
         rate: Option<f64>,
+        /// Intake writers (the `intake_writers` setting; 0: the default for the database).
+        #[arg(long, default_value_t = 0)]
+        writers: usize,
     },
     /// Sales on simulated channels, timed until every other channel shows the new figure.
     Propagation {
@@ -215,7 +218,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             events,
             concurrency,
             rate,
-        } => ingest::ingest(database_url, redis_url, events, concurrency, rate).await?,
+            writers,
+        } => ingest::ingest(database_url, redis_url, events, concurrency, rate, writers).await?,
         Scenario::Chaos(args) => {
             let (line, exact) = chaos::chaos(args).await?;
             println!("{line}");

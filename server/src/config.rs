@@ -64,6 +64,7 @@ struct Raw {
     invitation_ttl_hours: i64,
     poll_interval_secs: u64,
     reconcile_concurrency: usize,
+    intake_writers: usize,
     delivery_lease_secs: u64,
     #[serde(default)]
     oauth_apps: std::collections::BTreeMap<String, concord_connectors::api::oauth::OAuthApp>,
@@ -136,6 +137,9 @@ pub struct Settings {
     /// Scheduled reconciles run at once (each connection keeps its own request budget);
     /// 0 means 4 on PostgreSQL and 1 on the embedded SQLite file, which has one writer.
     pub reconcile_concurrency: usize,
+    /// Webhook intake writers, each committing the deliveries queued while the last
+    /// commit ran; 0 means 2 on PostgreSQL and 1 on SQLite (one writer).
+    pub intake_writers: usize,
     /// How long a worker holds the deliveries it took before another may take them over.
     pub delivery_lease_secs: u64,
     /// Concord's app registration per platform slug, for connecting accounts by OAuth.
@@ -292,6 +296,7 @@ impl Settings {
             invitation_ttl_hours: raw.invitation_ttl_hours,
             poll_interval_secs: raw.poll_interval_secs,
             reconcile_concurrency: raw.reconcile_concurrency,
+            intake_writers: raw.intake_writers,
             delivery_lease_secs: raw.delivery_lease_secs,
             oauth_apps: raw.oauth_apps,
             data_dir: raw.data_dir,

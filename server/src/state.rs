@@ -83,9 +83,10 @@ impl AppState {
             Some(conn) => RateGate::redis(conn.clone(), &settings.redis_prefix),
             None => RateGate::in_memory(),
         };
-        let writers = match store.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 2,
+        let writers = match (settings.intake_writers, store.backend()) {
+            (0, Backend::Sqlite) => 1,
+            (0, Backend::Postgres) => 2,
+            (n, _) => n,
         };
         Ok(Self {
             intake: IntakeQueue::start(store.clone(), writers),

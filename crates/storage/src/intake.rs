@@ -7,8 +7,8 @@ use concord_domain::{ConnectionId, Role};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, TryInsertResult,
-    sea_query::{Expr, ExprTrait},
+    QueryTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
 use crate::{
@@ -287,22 +287,32 @@ impl Scoped<'_> {
             received_at: Set(at),
             processed_at: Set(None),
         });
+        // Only the keys come back: the bodies are large and the caller has them.
+        let mut insert = inbound_event::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    inbound_event::Column::ConnectionId,
+                    inbound_event::Column::ExternalId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .into_query();
+        insert.returning(Query::returning().columns([
+            inbound_event::Column::ConnectionId,
+            inbound_event::Column::ExternalId,
+        ]));
         let txn = self.begin_write().await?;
-        let inserted = inbound_event::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([
-                inbound_event::Column::ConnectionId,
-                inbound_event::Column::ExternalId,
-            ])
-            .exec_with_returning_many(&txn)
-            .await?;
+        let statement = txn.get_database_backend().build(&insert);
+        let inserted = txn.query_all_raw(statement).await?;
         txn.commit().await?;
-        let mut fresh: std::collections::HashSet<(String, String)> = match inserted {
-            TryInsertResult::Inserted(models) => models
-                .into_iter()
-                .map(|m| (m.connection_id, m.external_id))
-                .collect(),
-            TryInsertResult::Conflicted | TryInsertResult::Empty => Default::default(),
-        };
+        let mut fresh = std::collections::HashSet::with_capacity(inserted.len());
+        for row in inserted {
+            fresh.insert((
+                row.try_get::<String>("", "connection_id")?,
+                row.try_get::<String>("", "external_id")?,
+            ));
+        }
         // The first copy of a key is the one stored; any later copy is a redelivery.
         Ok(keys.into_iter().map(|key| fresh.remove(&key)).collect())
     }
