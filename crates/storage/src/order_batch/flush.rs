@@ -10,7 +10,7 @@ use concord_domain::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 
@@ -318,6 +318,8 @@ impl Engine<'_> {
             .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
             .filter(availability::Column::SkuId.is_in(sku_ids))
             .filter(availability::Column::Unexplained.gt(0))
+            // Held until this run commits, so two runs never give the same drop back.
+            .lock_exclusive()
             .all(self.txn)
             .await?
             .into_iter()
@@ -361,12 +363,16 @@ impl Engine<'_> {
                 )),
             });
         }
-        for (sku_id, (left, _)) in drops {
+        let given_back: BTreeSet<&str> = explained.iter().map(|m| m.sku_id.as_str()).collect();
+        for (sku_id, (left, _)) in drops
+            .iter()
+            .filter(|(sku_id, _)| given_back.contains(sku_id.as_str()))
+        {
             availability::Entity::update_many()
-                .col_expr(availability::Column::Unexplained, Expr::value(left))
+                .col_expr(availability::Column::Unexplained, Expr::value(*left))
                 .filter(availability::Column::TenantId.eq(self.tenant.as_str()))
                 .filter(availability::Column::ConnectionId.eq(self.connection_id.as_str()))
-                .filter(availability::Column::SkuId.eq(sku_id))
+                .filter(availability::Column::SkuId.eq(sku_id.as_str()))
                 .exec(self.txn)
                 .await?;
         }
