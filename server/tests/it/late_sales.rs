@@ -131,14 +131,7 @@ async fn a_polled_sale_older_than_a_write_does_not_hide_the_next_write() {
 
 /// Units sellable, all locations (on hand less committed).
 async fn sellable(live: &Live) -> i64 {
-    let rows = live
-        .app
-        .get(
-            &format!("{}/inventory?q=MV-DVD", live.base),
-            Some(&live.owner),
-        )
-        .await;
-    let item = &rows.body["items"][0];
+    let item = crate::platforms::ledger(live).await;
     item["on_hand"].as_i64().expect("on hand") - item["committed"].as_i64().expect("committed")
 }
 
