@@ -214,6 +214,7 @@ pub async fn chaos(args: ChaosArgs) -> anyhow::Result<(String, bool)> {
         "duplicates_applied": figures.duplicates,
         "channels_mismatched": figures.mismatched,
         "platform_edits": observed.platform_edits,
+        "given_back": observed.given_back,
         "dead_letters": observed.dead_letters,
         "selling_s": round(selling_s),
         "settle_s": round(settle_s),

@@ -72,8 +72,10 @@ pub(crate) struct Observed {
     /// not yet written.
     busy: i64,
     /// Ledger movements Concord recorded as stock edits made on a platform (nobody edited
-    /// any in this run: each one is a sale counted again).
+    /// any in this run: each one is a sale that reached Concord after the figure counting it).
     pub(crate) platform_edits: i64,
+    /// Ledger movements giving such an edit back once its sale arrived.
+    pub(crate) given_back: i64,
     /// Deliveries given up on.
     pub(crate) dead_letters: i64,
 }
@@ -163,8 +165,14 @@ impl Observed {
             busy,
             platform_edits: db
                 .count(
-                    "SELECT count(*) FROM stock_movements \
-                     WHERE reason = 'adjustment' AND source_connection_id IS NOT NULL",
+                    "SELECT count(*) FROM stock_movements WHERE reason = 'adjustment' \
+                     AND source_connection_id IS NOT NULL AND order_id IS NULL",
+                )
+                .await?,
+            given_back: db
+                .count(
+                    "SELECT count(*) FROM stock_movements WHERE reason = 'adjustment' \
+                     AND source_connection_id IS NOT NULL AND order_id IS NOT NULL",
                 )
                 .await?,
             dead_letters: db
