@@ -75,3 +75,70 @@ async fn lightspeed_polling_misses_no_sale_stamped_in_the_second_of_the_last_one
 async fn shopify_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read() {
     polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(Platform::Shopify).await;
 }
+
+/// Many orders in one second, and a cost budget that lets only a couple of pages through
+/// at a time: each read goes on after the last page read, so polling gets through them all
+/// instead of reading the second's first pages again and again.
+#[actix_web::test]
+async fn shopify_polling_gets_through_a_busy_second_under_its_cost_budget() {
+    let mut config = SimConfig::new(Platform::Shopify);
+    config.seed = vec![SeedProduct::new(
+        "MV-DVD",
+        "",
+        "Midnight Velvet",
+        1999,
+        "USD",
+        1000,
+    )];
+    // About two pages of orders at once, restored in a second.
+    config.rate_limit = Some(RateLimit {
+        capacity: 1000.0,
+        per_second: 1000.0,
+    });
+    let sim = Simulator::start(config).expect("simulator");
+    let credentials = Credentials {
+        access_token: Some(sim.access_token().to_owned()),
+        ..Credentials::default()
+    };
+    let http = reqwest::Client::new();
+    let session = Session {
+        base_url: sim.base_url(),
+        credentials: &credentials,
+        http: &http,
+    };
+    let connector = api::connector(Platform::Shopify).expect("connector");
+    let sold: Vec<String> = (0..40)
+        .map(|_| {
+            sim.sale(&SaleRequest {
+                sku: Some("MV-DVD".into()),
+                quantity: Some(1),
+                ..SaleRequest::default()
+            })
+            .expect("sale")
+            .order_id
+        })
+        .collect();
+    let (mut cursor, mut read, mut refused) = (None, std::collections::BTreeSet::new(), 0);
+    for _ in 0..40 {
+        match connector.order_changes(session, cursor.clone()).await {
+            Ok(changes) => {
+                read.extend(
+                    changes
+                        .events
+                        .into_iter()
+                        .filter_map(|e| e.external_order_id),
+                );
+                cursor = changes.cursor;
+            }
+            Err(api::ConnectorError::RateLimited { .. }) => refused += 1,
+            Err(e) => panic!("poll: {e}"),
+        }
+        if sold.iter().all(|id| read.contains(id)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let missing = sold.iter().filter(|id| !read.contains(*id)).count();
+    assert_eq!(missing, 0, "orders never read ({refused} reads refused)");
+    sim.stop().await;
+}

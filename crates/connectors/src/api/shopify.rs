@@ -24,6 +24,8 @@ const PAGE: usize = 100;
 const ORDERS_PAGE: usize = 5;
 /// Pages of orders one read follows at most.
 const ORDERS_PAGES_PER_READ: usize = 40;
+/// Separates an order cursor's second from the page a read stopped after.
+const RESUME: &str = "|after:";
 /// Items per page of stock figures at every location: with up to 50 levels each (3 points a
 /// level), a page stays under the same ceiling. One location's figures come 100 a page.
 const ALL_LEVELS_PAGE: usize = 5;
@@ -449,17 +451,30 @@ impl Connector for ShopifyApi {
         session: Session<'_>,
         cursor: Option<String>,
     ) -> Result<Changes, ConnectorError> {
-        let since = cursor
-            .clone()
-            .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+        // The cursor is the second to read from, and, when the last read stopped part way
+        // (a page refused by the cost budget, or more pages than one read follows), the
+        // page it stopped after: the next read goes on from there instead of reading that
+        // second's first pages again, which under a tight budget would never get further.
+        let (since, mut after) = match cursor.as_deref().and_then(|c| c.split_once(RESUME)) {
+            Some((since, page)) => (since.to_owned(), Some(page.to_owned())),
+            None => (
+                cursor
+                    .clone()
+                    .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
+                None,
+            ),
+        };
         // Stamps are to the second, and many orders can share one: the pages of one query
         // are followed to its end before the time cursor moves, and the cursor's second is
         // read again (what was read before is applied once), so no order stamped in the
         // second of the last one read is skipped.
         let query = format!("updated_at:>='{since}'");
-        let mut latest = cursor;
+        let resume_at = |page: &Option<String>| match page {
+            Some(page) => Some(format!("{since}{RESUME}{page}")),
+            None => Some(since.clone()),
+        };
+        let mut latest = Some(since.clone());
         let mut events = Vec::new();
-        let mut after: Option<String> = None;
         for _ in 0..ORDERS_PAGES_PER_READ {
             let page: Result<OrdersData, ConnectorError> = call(
                 session,
@@ -470,11 +485,11 @@ impl Connector for ShopifyApi {
             let data = match page {
                 Ok(data) => data,
                 // Refused part way (a rate limit): what was read counts, and the next read
-                // starts again at the last second seen.
+                // goes on after the last page read.
                 Err(_) if !events.is_empty() => {
                     return Ok(Changes {
                         events,
-                        cursor: latest,
+                        cursor: resume_at(&after),
                         more: true,
                     });
                 }
@@ -508,10 +523,10 @@ impl Connector for ShopifyApi {
                 }
             }
         }
-        // More pages than one read follows: the next read starts at the last second seen.
+        // More pages than one read follows: the next read goes on after the last one.
         Ok(Changes {
             events,
-            cursor: latest,
+            cursor: resume_at(&after),
             more: true,
         })
     }
