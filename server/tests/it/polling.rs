@@ -1,11 +1,13 @@
 //! Order polling against a simulated platform, through the connector itself.
 
 use concord_connectors::api::{self, Credentials, Session};
-use concord_simulators::{Platform, RateLimit, SaleRequest, SeedProduct, SimConfig, Simulator};
+use concord_simulators::{
+    Platform, RateLimit, RunningSim, SaleRequest, SeedProduct, SimConfig, Simulator,
+};
 
-/// A sale, an order poll, then a dozen sales most likely stamped in the same second as the
-/// first: the next poll reads every one.
-async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platform: Platform) {
+/// A simulator of `platform` selling MV-DVD (`stock` units) under `limit`, and the
+/// credentials to read it with.
+fn selling(platform: Platform, stock: i64, limit: RateLimit) -> (RunningSim, Credentials) {
     let mut config = SimConfig::new(platform);
     config.seed = vec![SeedProduct::new(
         "MV-DVD",
@@ -13,19 +15,30 @@ async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platf
         "Midnight Velvet",
         1999,
         "USD",
-        100,
+        stock,
     )];
-    // The platform's own rate limit lifted: the reads here are few and quick.
-    config.rate_limit = Some(RateLimit {
-        capacity: 1e9,
-        per_second: 1e9,
-    });
+    config.rate_limit = Some(limit);
     let sim = Simulator::start(config).expect("simulator");
     let credentials = Credentials {
         access_token: Some(sim.access_token().to_owned()),
         account_id: sim.api_base().rsplit('/').next().map(str::to_owned),
         ..Credentials::default()
     };
+    (sim, credentials)
+}
+
+/// A sale, an order poll, then a dozen sales most likely stamped in the same second as the
+/// first: the next poll reads every one.
+async fn polling_misses_no_sale_stamped_in_the_second_of_the_last_one_read(platform: Platform) {
+    // The platform's own rate limit lifted: the reads here are few and quick.
+    let (sim, credentials) = selling(
+        platform,
+        100,
+        RateLimit {
+            capacity: 1e9,
+            per_second: 1e9,
+        },
+    );
     let http = reqwest::Client::new();
     let session = Session {
         base_url: sim.base_url(),
@@ -81,25 +94,15 @@ async fn shopify_polling_misses_no_sale_stamped_in_the_second_of_the_last_one_re
 /// instead of reading the second's first pages again and again.
 #[actix_web::test]
 async fn shopify_polling_gets_through_a_busy_second_under_its_cost_budget() {
-    let mut config = SimConfig::new(Platform::Shopify);
-    config.seed = vec![SeedProduct::new(
-        "MV-DVD",
-        "",
-        "Midnight Velvet",
-        1999,
-        "USD",
-        1000,
-    )];
     // About two pages of orders at once, restored in a second.
-    config.rate_limit = Some(RateLimit {
-        capacity: 1000.0,
-        per_second: 1000.0,
-    });
-    let sim = Simulator::start(config).expect("simulator");
-    let credentials = Credentials {
-        access_token: Some(sim.access_token().to_owned()),
-        ..Credentials::default()
-    };
+    let (sim, credentials) = selling(
+        Platform::Shopify,
+        1000,
+        RateLimit {
+            capacity: 1000.0,
+            per_second: 1000.0,
+        },
+    );
     let http = reqwest::Client::new();
     let session = Session {
         base_url: sim.base_url(),
