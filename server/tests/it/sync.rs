@@ -628,10 +628,12 @@ async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
 
 #[actix_web::test]
 async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
-    let live = Live::start().await;
+    let mut live = Live::start().await;
     let (shopify, _) = live.connect(Platform::Shopify, 12).await;
     let (woo, woo_id) = live.connect(Platform::WooCommerce, 11).await;
     live.settle(&[&shopify, &woo], 10).await;
+    // The command is the only reader of the edit: no worker reconciles it first.
+    live.stop_worker();
     woo.set_faults(Faults {
         drop_webhooks: true,
         ..Faults::default()
@@ -691,6 +693,7 @@ async fn concord_reconcile_runs_a_full_reconcile_from_the_command_line() {
     assert_eq!(report["kind"], "full_reconcile");
     assert_eq!(report["checked"], 1, "{report}");
     assert_eq!(report["edits_applied"], 1, "{report}");
+    live.start_worker();
     live.settle(&[&shopify, &woo], 13).await;
     let _ = std::fs::remove_dir_all(data_dir);
     live.finish().await;
