@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use concord_simulators::{Platform, SeedProduct, SimConfig, Simulator};
+use concord_simulators::{Platform, SimConfig, Simulator};
 use serde_json::json;
 
 use crate::sync::Live;
@@ -89,24 +89,10 @@ async fn a_polled_sale_older_than_a_write_does_not_hide_the_next_write() {
     let live = Live::start().await;
     let (shopify, _) = live.connect(Platform::Shopify, 10).await;
     let mut config = SimConfig::new(Platform::LightspeedR);
-    config.seed = vec![SeedProduct::new(
-        "MV-DVD",
-        "5012345678900",
-        "Midnight Velvet",
-        1999,
-        "USD",
-        10,
-    )];
+    config.seed = vec![crate::platforms::mv_dvd(10)];
     let lightspeed = Simulator::start(config).expect("simulator");
     let id = live.connect_by_oauth(&lightspeed).await;
-    let synced = live
-        .app
-        .post(
-            &format!("{}/connections/{id}/listings/sync", live.base),
-            json!({}),
-            Some(&live.owner),
-        )
-        .await;
+    let synced = live.sync_listings(&id).await;
     assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
     live.settle(&[&shopify, &lightspeed], 10).await;
     // Lightspeed sells one, which Concord learns of only at its next poll; before that, a

@@ -33,7 +33,7 @@ where
 }
 
 /// MV-DVD as a platform lists it.
-fn mv_dvd(quantity: i64) -> SeedProduct {
+pub(crate) fn mv_dvd(quantity: i64) -> SeedProduct {
     SeedProduct::new(
         "MV-DVD",
         "5012345678900",
@@ -317,14 +317,7 @@ async fn lightspeed_r_sales_are_found_by_polling_and_shopify_sales_are_written_t
     config.time_scale = 0.001;
     let lightspeed = Simulator::start(config).expect("simulator");
     let lightspeed_id = live.connect_by_oauth(&lightspeed).await;
-    let report = live
-        .app
-        .post(
-            &format!("{}/connections/{lightspeed_id}/listings/sync", live.base),
-            json!({}),
-            Some(&live.owner),
-        )
-        .await;
+    let report = live.sync_listings(&lightspeed_id).await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.text);
     assert_eq!(report.body["matched_by_sku"], 1, "{}", report.text);
     live.settle(&[&shopify, &lightspeed], 10).await;

@@ -11,7 +11,7 @@ use concord_simulators::{Faults, Platform, RunningSim, SeedProduct, SimConfig, S
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::harness::{Account, TestApp, str_at};
+use crate::harness::{Account, Reply, TestApp, str_at};
 
 /// Concord serving webhooks on a real port, its worker running, and simulators.
 pub(crate) struct Live {
@@ -326,6 +326,17 @@ impl Live {
         self.stop.cancel();
     }
 
+    /// Reads a connection's listings and matches them to the catalog, as the API does.
+    pub(crate) async fn sync_listings(&self, connection_id: &str) -> Reply {
+        self.app
+            .post(
+                &format!("{}/connections/{connection_id}/listings/sync", self.base),
+                json!({}),
+                Some(&self.owner),
+            )
+            .await
+    }
+
     /// Starts a worker again.
     pub(crate) fn start_worker(&mut self) {
         self.stop = CancellationToken::new();
@@ -585,14 +596,7 @@ async fn accounts_connected_by_oauth_sync_and_refresh_their_rotating_tokens() {
         )];
         let sim = Simulator::start(config).expect("simulator");
         let id = live.connect_by_oauth(&sim).await;
-        let report = live
-            .app
-            .post(
-                &format!("{}/connections/{id}/listings/sync", live.base),
-                json!({}),
-                Some(&live.owner),
-            )
-            .await;
+        let report = live.sync_listings(&id).await;
         assert_eq!(report.status, StatusCode::OK, "{platform}: {}", report.text);
         assert_eq!(
             report.body["matched_by_sku"], 1,
